@@ -1,0 +1,91 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+    fields = ["number", "title", "responsible", "start_month", "end_month"]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "kind", "leader", "start_month", "end_month", "project"]
+    list_display_links = ["number", "title"]
+    list_filter = ["project", "kind"]
+    search_fields = ["title", "description"]
+    list_select_related = ["leader__organisation", "project"]
+    filter_horizontal = ["participants"]
+    inlines = [ActionInline, IndicatorInline]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "responsible", "start_month", "end_month"]
+    list_filter = ["activity__project", "activity", "responsible"]
+    search_fields = ["title"]
+    list_select_related = ["activity", "responsible__organisation"]
+
+    @admin.display(description="#", ordering="activity__number")
+    def code(self, obj):
+        return obj.code
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "activity", "unit", "baseline", "target"]
+    list_filter = ["activity__project", "activity"]
+    search_fields = ["name"]
+    list_select_related = ["activity"]
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["file", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        # Uploads go through the portal, which checks type and size by content.
+        return False
+
+
+@admin.register(ProgressEntry)
+class ProgressEntryAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "partner", "date", "percent_complete", "status", "author", "reviewer"]
+    list_filter = ["status", "partner", "action__activity"]
+    search_fields = ["narrative", "action__title", "author__username"]
+    date_hierarchy = "date"
+    list_select_related = ["action__activity", "partner__organisation", "author", "reviewer"]
+    readonly_fields = ["created_at", "updated_at", "reviewed_at"]
+    inlines = [IndicatorValueInline, EvidenceInline]
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(SimpleHistoryAdmin):
+    list_display = ["indicator", "value", "entry"]
+    list_filter = ["indicator"]
+    list_select_related = ["indicator", "entry__action__activity"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(SimpleHistoryAdmin):
+    list_display = ["original_name", "entry", "content_type", "size", "uploaded_by", "uploaded_at"]
+    search_fields = ["original_name"]
+    list_select_related = ["entry__action__activity", "uploaded_by"]
+    readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+
+    def has_add_permission(self, request):
+        return False

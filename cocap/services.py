@@ -1,0 +1,38 @@
+"""Write helpers shared by the apps' services: audited saves and review transitions."""
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+def save_audited(instance, actor, **clean_kwargs):
+    """Validate and save `instance`, recording `actor` in its history."""
+    instance.full_clean(**clean_kwargs)
+    instance._history_user = actor
+    instance.save()
+
+
+def delete_audited(instance, actor):
+    """Delete `instance`, recording `actor` in its history."""
+    instance._history_user = actor
+    instance.delete()
+
+
+def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, note=""):
+    """Move a reviewed record to status `to`, locking its row so that a race changes it once.
+
+    Call inside a transaction. Returns the fresh, saved instance.
+    """
+    locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+    if locked.status not in allowed_from:
+        raise ValidationError(
+            _("This item is %(status)s and cannot be changed that way.") % {"status": locked.get_status_display()},
+            code="invalid_transition",
+        )
+    locked.status = to
+    if to in reviewed_statuses:
+        locked.reviewer = actor
+        locked.reviewed_at = timezone.now()
+        locked.review_note = note
+    save_audited(locked, actor)
+    return locked

@@ -1,0 +1,24 @@
+"""Reads on the partnership, scoped to the user."""
+
+from django.db.models import QuerySet
+
+from .models import GoverningBody, Partner, Project
+
+
+def project_list(*, user) -> QuerySet[Project]:
+    """Return the projects the user may see."""
+    return Project.objects.visible_to(user)
+
+
+def project_current(*, user) -> Project | None:
+    """Return the project the user works in: COCAP where visible, else the first they may see."""
+    projects = list(project_list(user=user))
+    return next((p for p in projects if p.code == "cocap"), projects[0] if projects else None)
+
+
+def partner_list(*, project: Project) -> QuerySet[Partner]:
+    return Partner.objects.for_project(project).select_related("organisation")
+
+
+def governing_body_list(*, project: Project) -> QuerySet[GoverningBody]:
+    return GoverningBody.objects.filter(project=project)
