@@ -156,7 +156,23 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 # EMAIL
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The console in development; SMTP in production, from DJANGO_SMTP_* (mail goes to directors and partners).
+if env("DJANGO_EMAIL_BACKEND", default="smtp" if not DEBUG else "console") == "console":
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env("DJANGO_SMTP_HOST", default="localhost"),
+                "port": env.int("DJANGO_SMTP_PORT", default=587),
+                "username": env("DJANGO_SMTP_USER", default=""),
+                "password": env("DJANGO_SMTP_PASSWORD", default=""),
+                "use_tls": env.bool("DJANGO_SMTP_USE_TLS", default=True),
+                "timeout": 20,
+            },
+        }
+    }
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="cocap-portal@localhost")
 
 # LOGGING
@@ -165,6 +181,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # COCAP

@@ -8,7 +8,6 @@ os.environ.setdefault("DJANGO_DEBUG", "0")
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STORAGES = {
@@ -16,3 +15,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+# Serve static files from the finders: tests run without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Django's live server mounts MEDIA_ROOT under MEDIA_URL and cannot take None; nothing links to this path,
+# uploads are still reached only through the permission-checked views.
+MEDIA_URL = "/_media-not-linked/"

@@ -124,7 +124,7 @@ class BudgetLine(models.Model):
     class Meta:
         verbose_name = _("budget line")
         verbose_name_plural = _("budget lines")
-        ordering = ["budget", "category__code", "partner", "activity__number"]
+        ordering = ["budget", "category__code", "partner__organisation__name", "activity__number"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),

@@ -1,0 +1,182 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from activities.models import Action, Activity, Indicator, ProgressEntry
+from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure
+from partners.models import Membership, Organisation, Partner, Project
+from reports.models import ReportingPeriod
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("a-long-test-password")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    code = factory.Sequence(lambda n: f"project-{n}")
+    title = factory.Sequence(lambda n: f"Project {n}")
+    programme = "URB-AL III"
+    start_date = datetime.date(2026, 1, 1)
+    duration_months = 36
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    short_name = factory.Sequence(lambda n: f"Org{n}")
+    country = "AR"
+    kind = Organisation.Kind.STATE
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    project = factory.SubFactory(ProjectFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Partner.Role.PARTNER
+    currency = "EUR"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    project = factory.LazyAttribute(lambda m: m.partner.project if m.partner else ProjectFactory())
+    role = Membership.Role.PARTNER_STAFF
+    partner = factory.SubFactory(PartnerFactory)
+
+
+def staff_of(partner, **kwargs):
+    """Return a user who is partner staff of `partner`."""
+    return MembershipFactory(partner=partner, project=partner.project, **kwargs).user
+
+
+def director_of(project, **kwargs):
+    return MembershipFactory(project=project, partner=None, role=Membership.Role.DIRECTOR, **kwargs).user
+
+
+def observer_of(project, **kwargs):
+    return MembershipFactory(project=project, partner=None, role=Membership.Role.OBSERVER, **kwargs).user
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    project = factory.SubFactory(ProjectFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Activity {n}")
+    start_month = 1
+    end_month = 36
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    activity = factory.SubFactory(ActivityFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Action {n}")
+    start_month = 1
+    end_month = 36
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    activity = factory.SubFactory(ActivityFactory)
+    name = factory.Sequence(lambda n: f"Indicator {n}")
+    unit = "people"
+    target = Decimal("20")
+
+
+class ProgressEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgressEntry
+
+    action = factory.SubFactory(ActionFactory)
+    partner = factory.SubFactory(PartnerFactory, project=factory.SelfAttribute("..action.activity.project"))
+    author = factory.SubFactory(UserFactory)
+    date = datetime.date(2026, 3, 1)
+    percent_complete = 10
+    narrative = "Work in progress."
+
+
+class CostCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CostCategory
+        django_get_or_create = ["code"]
+
+    code = 1
+    name = "Human resources"
+
+
+class BudgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Budget
+
+    project = factory.SubFactory(ProjectFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    is_current = True
+    total_eligible_cost = Decimal("1000000.00")
+    eu_contribution = Decimal("800000.00")
+
+
+class BudgetLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BudgetLine
+
+    budget = factory.SubFactory(BudgetFactory)
+    partner = factory.SubFactory(PartnerFactory, project=factory.SelfAttribute("..budget.project"))
+    category = factory.SubFactory(CostCategoryFactory)
+    amount = Decimal("1000.00")
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+
+    currency = "BRL"
+    month = datetime.date(2026, 3, 1)
+    rate = Decimal("6.2500")
+
+
+class ExpenditureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Expenditure
+
+    partner = factory.SubFactory(PartnerFactory)
+    category = factory.SubFactory(CostCategoryFactory)
+    date_incurred = datetime.date(2026, 3, 10)
+    description = "Seminar room"
+    amount = Decimal("100.00")
+    currency = "EUR"
+    exchange_rate = Decimal("1")
+    amount_eur = Decimal("100.00")
+    author = factory.SubFactory(UserFactory)
+
+
+class ReportingPeriodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportingPeriod
+
+    project = factory.SubFactory(ProjectFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    start = datetime.date(2026, 1, 1)
+    end = datetime.date(2026, 6, 30)
+    due_date = datetime.date(2026, 8, 29)

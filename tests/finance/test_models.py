@@ -1,0 +1,115 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from finance.models import BudgetLine, ExchangeRate, Expenditure
+from tests.constraints import assert_db_refuses, assert_invalid
+from tests.factories import (
+    ActivityFactory,
+    BudgetFactory,
+    BudgetLineFactory,
+    ExchangeRateFactory,
+    ExpenditureFactory,
+    PartnerFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_project_has_one_current_budget():
+    budget = BudgetFactory(is_current=True)
+    assert_db_refuses(lambda: BudgetFactory(project=budget.project, is_current=True))
+    BudgetFactory(project=budget.project, is_current=False)
+
+
+def test_budget_versions_are_unique():
+    budget = BudgetFactory(version=1)
+    assert_db_refuses(lambda: BudgetFactory(project=budget.project, version=1, is_current=False))
+
+
+def test_budget_total_is_positive():
+    assert_db_refuses(lambda: BudgetFactory(total_eligible_cost=Decimal("0"), eu_contribution=Decimal("0")))
+
+
+def test_eu_contribution_stays_within_the_eu_rate():
+    BudgetFactory(total_eligible_cost=Decimal("3087005.13"), eu_contribution=Decimal("2469604.10"))
+    assert_db_refuses(lambda: BudgetFactory(total_eligible_cost=Decimal("1000.00"), eu_contribution=Decimal("800.01")))
+    budget = BudgetFactory.build(
+        project=BudgetFactory().project,
+        is_current=False,
+        total_eligible_cost=Decimal("1000"),
+        eu_contribution=Decimal("900"),
+    )
+    assert_invalid(budget, message="exceeds the EU maximum rate")
+
+
+@pytest.mark.parametrize("rate", ["eu_max_rate", "indirect_cap", "flexibility_threshold", "contingency_cap"])
+def test_budget_rates_lie_between_0_and_1(rate):
+    assert_db_refuses(lambda: BudgetFactory(**{rate: Decimal("1.5")}))
+
+
+def test_budget_line_amount_is_positive():
+    assert_db_refuses(lambda: BudgetLineFactory(amount=Decimal("0")))
+    assert_db_refuses(lambda: BudgetLineFactory(amount=Decimal("-10")))
+
+
+def test_budget_line_is_unique_per_partner_heading_and_activity():
+    line = BudgetLineFactory()
+    assert_db_refuses(
+        lambda: BudgetLine.objects.create(
+            budget=line.budget, partner=line.partner, category=line.category, amount=Decimal("1")
+        )
+    )
+    activity = ActivityFactory(project=line.budget.project)
+    BudgetLine.objects.create(
+        budget=line.budget, partner=line.partner, category=line.category, activity=activity, amount=Decimal("1")
+    )
+    assert_db_refuses(
+        lambda: BudgetLine.objects.create(
+            budget=line.budget, partner=line.partner, category=line.category, activity=activity, amount=Decimal("2")
+        )
+    )
+
+
+def test_budget_line_partner_takes_part_in_the_project():
+    line = BudgetLineFactory.build(
+        budget=BudgetFactory(), partner=PartnerFactory(), category=BudgetLineFactory().category
+    )
+    assert_invalid(line, "partner")
+
+
+def test_exchange_rates_are_positive_monthly_and_unique():
+    ExchangeRateFactory(currency="BRL", month=datetime.date(2026, 3, 1))
+    assert_db_refuses(lambda: ExchangeRateFactory(currency="BRL", month=datetime.date(2026, 3, 1)))
+    assert_db_refuses(lambda: ExchangeRateFactory(currency="ARS", rate=Decimal("0")))
+    assert_db_refuses(lambda: ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 3, 2)))
+    assert_db_refuses(lambda: ExchangeRateFactory(currency="EUR"))
+    assert_invalid(
+        ExchangeRate(currency="ARS", month=datetime.date(2026, 4, 15), rate=Decimal("1")), message="first day"
+    )
+
+
+def test_expenditure_amounts_are_positive():
+    assert_db_refuses(lambda: ExpenditureFactory(amount=Decimal("0"), amount_eur=Decimal("0")))
+    assert_db_refuses(lambda: ExpenditureFactory(amount=Decimal("-5"), amount_eur=Decimal("-5")))
+
+
+def test_eur_expense_is_not_converted():
+    assert_db_refuses(lambda: ExpenditureFactory(currency="EUR", amount=Decimal("100"), amount_eur=Decimal("90")))
+
+
+def test_reviewed_expense_has_its_reviewer():
+    assert_db_refuses(lambda: ExpenditureFactory(status=Expenditure.Status.VERIFIED, reviewer=None))
+
+
+def test_expense_date_falls_inside_the_project_period():
+    partner = PartnerFactory()
+    expense = ExpenditureFactory.build(
+        partner=partner,
+        category=BudgetLineFactory().category,
+        author=UserFactory(),
+        date_incurred=datetime.date(2025, 6, 1),
+    )
+    assert_invalid(expense, "date_incurred", "inside the project period")
