@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from partners.models import Partner, Project
+from partners.models import Membership, Partner, Project
 
 
 def _check_months(obj, duration: int, errors: dict):
@@ -25,6 +25,11 @@ def _month_constraints(prefix: str) -> list:
             violation_error_message=_("The end month cannot come before the start month."),
         ),
     ]
+
+
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(project__in=Project.objects.visible_to(user))
 
 
 class Activity(models.Model):
@@ -50,6 +55,8 @@ class Activity(models.Model):
     )
     start_month = models.PositiveSmallIntegerField(_("planned start month"), default=1)
     end_month = models.PositiveSmallIntegerField(_("planned end month"), default=1)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("activity")
@@ -148,6 +155,26 @@ class Indicator(models.Model):
         return f"{self.name} ({self.unit})"
 
 
+class ProgressEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Entries of projects where the user directs or observes, of their own partner, or approved."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff or user.is_superuser:
+            return self
+        memberships = Membership.objects.filter(user=user)
+        overseen = memberships.exclude(role=Membership.Role.PARTNER_STAFF).values("project")
+        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
+        return self.filter(
+            Q(action__activity__project__in=overseen)
+            | Q(partner__in=own_partners)
+            | Q(status=ProgressEntry.Status.APPROVED, action__activity__project__in=memberships.values("project"))
+        )
+
+    def for_project(self, project):
+        return self.filter(action__activity__project=project)
+
+
 class ProgressEntry(models.Model):
     """The state of an action at a date, as reported by a partner."""
 
@@ -185,9 +212,12 @@ class ProgressEntry(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
+    # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = ProgressEntryQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -286,6 +316,11 @@ def evidence_upload_to(instance, filename):
     return f"evidence/{instance.entry.action.activity.project_id}/{filename}"
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(entry__in=ProgressEntry.objects.visible_to(user))
+
+
 class Evidence(Attachment):
     """A file that documents a progress entry (report, attendance list, photo)."""
 
@@ -294,6 +329,7 @@ class Evidence(Attachment):
     )
     file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=300)
 
+    objects = EvidenceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

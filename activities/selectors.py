@@ -1,10 +1,17 @@
-"""Reads on the work plan and its progress: scoped querysets and progress figures."""
+"""Reads on the work plan and its progress: scoped querysets, progress figures and the Gantt chart."""
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+import datetime
+from dataclasses import dataclass
 
-from partners.models import Project
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 
-from .models import Action, Activity, ProgressEntry
+from partners.models import Partner, Project
+
+from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
+
+# An activity is late when its progress trails the share of its planned time already gone by this much.
+LATE_TOLERANCE = 10
 
 
 def action_progress_subquery():
@@ -16,13 +23,21 @@ def action_progress_subquery():
     )
 
 
+def _actions_with_progress() -> QuerySet[Action]:
+    approved = Q(progress_entries__status=ProgressEntry.Status.APPROVED)
+    return Action.objects.select_related("responsible__organisation").annotate(
+        progress=action_progress_subquery(),
+        first_report=Min("progress_entries__date", filter=approved),
+        last_report=Max("progress_entries__date", filter=approved),
+    )
+
+
 def activity_list_with_progress(*, project: Project) -> QuerySet[Activity]:
     """Return the project's activities with their actions, responsible partners and approved progress."""
-    actions = Action.objects.select_related("responsible__organisation").annotate(progress=action_progress_subquery())
     return (
         Activity.objects.filter(project=project)
         .select_related("leader__organisation")
-        .prefetch_related(Prefetch("actions", queryset=actions))
+        .prefetch_related(Prefetch("actions", queryset=_actions_with_progress()))
     )
 
 
@@ -32,3 +47,181 @@ def activity_progress(activity: Activity) -> int:
     if not actions:
         return 0
     return round(sum(action.progress or 0 for action in actions) / len(actions))
+
+
+def expected_progress(start_month: int, end_month: int, elapsed_months: int) -> int:
+    """Return the percent of the planned months [start, end] gone by after `elapsed_months`."""
+    done = min(max(elapsed_months - start_month + 1, 0), end_month - start_month + 1)
+    return round(100 * done / (end_month - start_month + 1))
+
+
+def is_late(progress: int, start_month: int, end_month: int, elapsed_months: int) -> bool:
+    return progress + LATE_TOLERANCE < expected_progress(start_month, end_month, elapsed_months)
+
+
+def _set_schedule(activities, elapsed: int) -> list[Activity]:
+    for activity in activities:
+        activity.progress = activity_progress(activity)
+        activity.expected = expected_progress(activity.start_month, activity.end_month, elapsed)
+        activity.late = is_late(activity.progress, activity.start_month, activity.end_month, elapsed)
+        for action in activity.actions.all():
+            action.late = is_late(action.progress or 0, action.start_month, action.end_month, elapsed)
+    return activities
+
+
+def activity_list_with_schedule(*, project: Project, today: datetime.date) -> list[Activity]:
+    """Return the activities with `progress`, `expected` and `late` set against the elapsed time."""
+    return _set_schedule(list(activity_list_with_progress(project=project)), project.elapsed_months(today))
+
+
+def activity_get(*, user, project: Project, number: int, today: datetime.date) -> Activity:
+    """Return activity `number` with its schedule figures, or 404 when the user may not see it."""
+    activity = get_object_or_404(
+        activity_list_with_progress(project=project).filter(pk__in=Activity.objects.visible_to(user)), number=number
+    )
+    return _set_schedule([activity], project.elapsed_months(today))[0]
+
+
+def indicator_list_with_achieved(*, activity: Activity) -> QuerySet[Indicator]:
+    """Return the activity's indicators with `achieved`: the value of the latest approved entry."""
+    latest = (
+        IndicatorValue.objects.filter(indicator=OuterRef("pk"), entry__status=ProgressEntry.Status.APPROVED)
+        .order_by("-entry__date", "-entry_id")
+        .values("value")[:1]
+    )
+    return Indicator.objects.filter(activity=activity).annotate(achieved=Subquery(latest))
+
+
+def progress_entry_list(
+    *,
+    user,
+    project: Project,
+    status: str | None = None,
+    partner: Partner | None = None,
+    activity: Activity | None = None,
+) -> QuerySet[ProgressEntry]:
+    """Return the project's entries the user may see, newest first, ready to list."""
+    entries = (
+        ProgressEntry.objects.visible_to(user)
+        .for_project(project)
+        .select_related("action__activity", "partner__organisation", "author")
+        .annotate(evidence_count=Count("evidence"))
+        .order_by("-date", "-id")
+    )
+    if status:
+        entries = entries.filter(status=status)
+    if partner:
+        entries = entries.filter(partner=partner)
+    if activity:
+        entries = entries.filter(action__activity=activity)
+    return entries
+
+
+def progress_entry_get(*, user, pk: int) -> ProgressEntry:
+    """Return the entry, or 404 when the user may not see it."""
+    return get_object_or_404(
+        ProgressEntry.objects.visible_to(user).select_related(
+            "action__activity__project", "action__responsible", "partner__organisation", "author", "reviewer"
+        ),
+        pk=pk,
+    )
+
+
+def progress_entry_detail(entry: ProgressEntry) -> dict:
+    """Return what the entry page shows besides the entry: values, files and the audit history."""
+    history = list(entry.history.select_related("history_user").order_by("history_date", "history_id"))
+    changes = []
+    for previous, record in zip([None, *history], history, strict=False):
+        delta = record.diff_against(previous, excluded_fields=["updated_at", "revision"]) if previous else None
+        fields = [str(ProgressEntry._meta.get_field(c.field).verbose_name) for c in delta.changes] if delta else []
+        user = record.history_user
+        who = (user.get_full_name() or user.username) if user else ""
+        changes.append({"record": record, "fields": fields, "user": who})
+    return {
+        "indicator_values": list(entry.indicator_values.select_related("indicator")),
+        "evidence": list(entry.evidence.select_related("uploaded_by")),
+        "changes": changes,
+    }
+
+
+def evidence_get(*, user, pk: int) -> Evidence:
+    """Return the file record, or 404 when the user may not see its entry."""
+    return get_object_or_404(Evidence.objects.visible_to(user).select_related("entry__action__activity"), pk=pk)
+
+
+def recordable_actions(*, partner: Partner | None) -> QuerySet[Action]:
+    """Return the actions `partner` reports on: those it is responsible for, or whose activity it leads."""
+    if partner is None:
+        return Action.objects.none()
+    return (
+        _actions_with_progress()
+        .filter(Q(responsible=partner) | Q(responsible__isnull=True, activity__leader=partner))
+        .select_related("activity")
+    )
+
+
+@dataclass(frozen=True)
+class GanttRow:
+    label: str
+    title: str
+    planned_x: float
+    planned_width: float
+    actual_x: float | None
+    actual_width: float
+    progress: int
+    late: bool
+    y: float
+
+
+@dataclass(frozen=True)
+class GanttChart:
+    months: int
+    rows: list[GanttRow]
+    today_x: float | None
+    label_width: int = 60
+    month_width: int = 20
+    row_height: int = 22
+
+    @property
+    def width(self) -> float:
+        return self.label_width + self.months * self.month_width + 10
+
+    @property
+    def height(self) -> float:
+        return 30 + len(self.rows) * self.row_height
+
+    @property
+    def ticks(self) -> list[tuple[int, float]]:
+        """Label every sixth month (the reporting periods)."""
+        return [(m, self.label_width + (m - 1) * self.month_width) for m in range(1, self.months + 1, 6)]
+
+
+def gantt_chart(*, project: Project, actions, today: datetime.date) -> GanttChart:
+    """Lay out planned months against approved reports for `actions` (prefetched with progress)."""
+    chart = GanttChart(months=project.duration_months, rows=[], today_x=None)
+    elapsed = project.elapsed_months(today)
+
+    def x(month):
+        return chart.label_width + (month - 1) * chart.month_width
+
+    rows = []
+    for index, action in enumerate(actions):
+        actual_x, actual_width = None, 0
+        if action.first_report:
+            first, last = project.month_of(action.first_report), project.month_of(action.last_report)
+            actual_x, actual_width = x(first), (last - first + 1) * chart.month_width
+        rows.append(
+            GanttRow(
+                label=action.code,
+                title=action.title,
+                planned_x=x(action.start_month),
+                planned_width=(action.end_month - action.start_month + 1) * chart.month_width,
+                actual_x=actual_x,
+                actual_width=actual_width,
+                progress=action.progress or 0,
+                late=is_late(action.progress or 0, action.start_month, action.end_month, elapsed),
+                y=24 + index * chart.row_height,
+            )
+        )
+    today_x = x(elapsed) + chart.month_width * (today.day / 31) if 0 < elapsed < project.duration_months else None
+    return GanttChart(months=chart.months, rows=rows, today_x=today_x)

@@ -1,24 +1,36 @@
 """Writes on the work plan and its progress, each with its rules and an audit trace."""
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cocap.mail import notify_on_commit
 from cocap.services import delete_audited, review_transition, save_audited
-from partners.models import Partner
-from partners.permissions import user_can_act_for_partner, user_can_direct
+from cocap.uploads import CheckedUpload
+from partners.models import Membership
+from partners.permissions import user_can_direct
 
-from .models import Action, Indicator, IndicatorValue, ProgressEntry
+from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
+from .permissions import (
+    EDITABLE_STATUSES,
+    partner_responsible_for,
+    user_can_change_entry,
+    user_can_record_progress,
+)
 
-EDITABLE_STATUSES = (ProgressEntry.Status.DRAFT, ProgressEntry.Status.RETURNED)
+REVIEWED_STATUSES = (ProgressEntry.Status.APPROVED, ProgressEntry.Status.RETURNED)
 
 
-def _set_indicator_values(entry: ProgressEntry, values: dict[Indicator, Decimal], actor):
+def _set_indicator_values(entry: ProgressEntry, values: dict[Indicator, Decimal | None], actor):
     existing = {value.indicator_id: value for value in entry.indicator_values.all()}
     for indicator, amount in values.items():
+        if amount is None:
+            continue
         value = existing.pop(indicator.pk, None) or IndicatorValue(entry=entry, indicator=indicator)
         value.value = amount
         save_audited(value, actor)
@@ -26,23 +38,44 @@ def _set_indicator_values(entry: ProgressEntry, values: dict[Indicator, Decimal]
         delete_audited(stale, actor)
 
 
+def _attach_evidence(entry: ProgressEntry, uploads: Sequence[CheckedUpload], actor):
+    """Store the checked files and their records; on any failure remove the files already written."""
+    written = []
+    try:
+        for upload in uploads:
+            evidence = Evidence(
+                entry=entry,
+                original_name=upload.original_name,
+                content_type=upload.content_type,
+                size=upload.size,
+                uploaded_by=actor,
+            )
+            evidence.file.save(upload.stored_name, upload.file, save=False)
+            written.append(evidence.file)
+            save_audited(evidence, actor)
+    except BaseException:
+        for file in written:
+            file.delete(save=False)
+        raise
+
+
 @transaction.atomic
 def progress_entry_create(
     *,
     actor,
     action: Action,
-    partner: Partner,
     date: datetime.date,
     percent_complete: int,
     narrative: str,
-    indicator_values: dict[Indicator, Decimal] | None = None,
+    indicator_values: dict[Indicator, Decimal | None] | None = None,
+    evidence: Sequence[CheckedUpload] = (),
 ) -> ProgressEntry:
-    """Record a draft progress entry for an action on behalf of the actor's partner."""
-    if not user_can_act_for_partner(actor, partner):
-        raise PermissionDenied(_("You can record progress only for your own organisation."))
+    """Record a draft progress entry on an action the actor's partner is responsible for."""
+    if not user_can_record_progress(actor, action):
+        raise PermissionDenied(_("You can record progress only on actions your organisation is responsible for."))
     entry = ProgressEntry(
         action=action,
-        partner=partner,
+        partner=partner_responsible_for(action),
         author=actor,
         date=date,
         percent_complete=percent_complete,
@@ -50,41 +83,118 @@ def progress_entry_create(
     )
     save_audited(entry, actor)
     _set_indicator_values(entry, indicator_values or {}, actor)
+    _attach_evidence(entry, evidence, actor)
     return entry
 
 
-REVIEWED_STATUSES = (ProgressEntry.Status.APPROVED, ProgressEntry.Status.RETURNED)
+@transaction.atomic
+def progress_entry_update(
+    *,
+    actor,
+    entry: ProgressEntry,
+    revision: int,
+    date: datetime.date,
+    percent_complete: int,
+    narrative: str,
+    indicator_values: dict[Indicator, Decimal | None] | None = None,
+    evidence: Sequence[CheckedUpload] = (),
+) -> ProgressEntry:
+    """Change a draft or returned entry, refusing if someone saved it since `revision` was read."""
+    locked = ProgressEntry.objects.select_for_update().select_related("action__activity__project").get(pk=entry.pk)
+    if locked.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            _("This entry is %(status)s and can no longer be changed.") % {"status": locked.get_status_display()},
+            code="invalid_transition",
+        )
+    if not user_can_change_entry(actor, locked):
+        raise PermissionDenied(_("You can change only your own organisation's entries."))
+    if locked.revision != revision:
+        raise ValidationError(
+            _(
+                "Someone else saved this entry while you were editing it. Your changes were not saved: "
+                "copy them, reload the page to see the current version, and apply them again."
+            ),
+            code="stale",
+        )
+    locked.date = date
+    locked.percent_complete = percent_complete
+    locked.narrative = narrative
+    locked.revision += 1
+    save_audited(locked, actor)
+    _set_indicator_values(locked, indicator_values or {}, actor)
+    _attach_evidence(locked, evidence, actor)
+    return locked
+
+
+@transaction.atomic
+def evidence_delete(*, actor, evidence: Evidence) -> None:
+    """Remove a file from a draft or returned entry; the file goes once the removal is committed."""
+    if not user_can_change_entry(actor, evidence.entry):
+        raise PermissionDenied(_("Files can be removed only from your own organisation's drafts."))
+    file = evidence.file
+    delete_audited(evidence, actor)
+    transaction.on_commit(lambda: file.storage.delete(file.name))
 
 
 def _transition(entry, **kwargs):
     return review_transition(entry, reviewed_statuses=REVIEWED_STATUSES, **kwargs)
 
 
+def _directors_of(project):
+    return get_user_model().objects.filter(
+        memberships__project=project, memberships__role=Membership.Role.DIRECTOR, is_active=True
+    )
+
+
 @transaction.atomic
 def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
     """Send a draft or returned entry to the directors for review."""
-    if not user_can_act_for_partner(actor, entry.partner):
-        raise PermissionDenied(_("You can submit only your own organisation's entries."))
-    return _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
+    if not user_can_change_entry(actor, entry):
+        raise PermissionDenied(_("You can submit only your own organisation's drafts and returned entries."))
+    entry = _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
+    notify_on_commit(
+        recipients=_directors_of(entry.action.activity.project),
+        subject=_("COCAP: progress on %(action)s submitted for review") % {"action": entry.action.code},
+        template="activities/email/entry_submitted.txt",
+        context={"entry": entry, "actor": actor},
+    )
+    return entry
+
+
+def _require_reviewer(actor, entry):
+    # The status is checked on the locked row, so that a second approval is told it came too late.
+    if not user_can_direct(actor, entry.action.activity.project):
+        raise PermissionDenied(_("Only directors review progress."))
 
 
 @transaction.atomic
 def progress_entry_approve(*, actor, entry: ProgressEntry, note: str = "") -> ProgressEntry:
     """Approve a submitted entry; it becomes the action's reported progress."""
-    if not user_can_direct(actor, entry.action.activity.project):
-        raise PermissionDenied(_("Only directors approve progress."))
-    return _transition(
+    _require_reviewer(actor, entry)
+    entry = _transition(
         entry, allowed_from=(ProgressEntry.Status.SUBMITTED,), to=ProgressEntry.Status.APPROVED, actor=actor, note=note
     )
+    _notify_author(entry, _("COCAP: your progress on %(action)s was approved"))
+    return entry
 
 
 @transaction.atomic
 def progress_entry_return(*, actor, entry: ProgressEntry, note: str) -> ProgressEntry:
     """Send a submitted entry back to its partner with the reason."""
-    if not user_can_direct(actor, entry.action.activity.project):
-        raise PermissionDenied(_("Only directors return progress."))
+    _require_reviewer(actor, entry)
     if not note.strip():
         raise ValidationError({"review_note": _("Say what needs fixing when you return an entry.")}, code="required")
-    return _transition(
+    entry = _transition(
         entry, allowed_from=(ProgressEntry.Status.SUBMITTED,), to=ProgressEntry.Status.RETURNED, actor=actor, note=note
+    )
+    _notify_author(entry, _("COCAP: your progress on %(action)s was returned"))
+    return entry
+
+
+def _notify_author(entry, subject):
+    notify_on_commit(
+        recipients=[entry.author],
+        subject=subject % {"action": entry.action.code},
+        template="activities/email/entry_reviewed.txt",
+        context={"entry": entry},
     )

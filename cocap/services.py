@@ -30,6 +30,8 @@ def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, n
             code="invalid_transition",
         )
     locked.status = to
+    # A review also outdates any edit form opened on the old state.
+    locked.revision += 1
     if to in reviewed_statuses:
         locked.reviewer = actor
         locked.reviewed_at = timezone.now()

@@ -187,3 +187,7 @@ LOGGING = {
 # COCAP
 # The seed text does not give the project's start date; it is a setting the loader reads.
 COCAP_START_DATE = datetime.date.fromisoformat(env("COCAP_START_DATE", default="2026-01-01"))
+# Evidence and receipts: the largest file accepted, in bytes.
+COCAP_UPLOAD_MAX_BYTES = env.int("COCAP_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The portal's address, for links in notification mail.
+COCAP_SITE_URL = env("COCAP_SITE_URL", default="http://127.0.0.1:8000")

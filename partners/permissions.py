@@ -14,7 +14,8 @@ def membership_for(user, project: Project) -> Membership | None:
         return None
     cache = user.__dict__.setdefault("_cocap_memberships", {})
     if project.pk not in cache:
-        cache[project.pk] = Membership.objects.select_related("partner").filter(user=user, project=project).first()
+        memberships = Membership.objects.select_related("partner__organisation")
+        cache[project.pk] = memberships.filter(user=user, project=project).first()
     return cache[project.pk]
 
 

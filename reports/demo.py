@@ -234,17 +234,18 @@ def _record_progress(project, partners, users, today):
     )
     for index, action in enumerate(actions):
         staff = _staff_of(users, action.responsible)
-        months_in = elapsed - action.start_month + 1
+        months_in = min(elapsed, action.end_month) - action.start_month + 1
         span = action.end_month - action.start_month + 1
         percent = min(100, round(100 * months_in / span * (0.6 + 0.1 * (index % 5))))
-        day = min(today, add_months(project.start_date, elapsed - 1) + datetime.timedelta(days=index % 20))
+        # Dated within the action's planned months, so that the Gantt chart shows reports where work was planned.
+        month = min(elapsed, action.end_month)
+        day = min(today, add_months(project.start_date, month - 1) + datetime.timedelta(days=index % 20))
         values = {}
         if action.activity.number == 4:
             values = {indicator: Decimal(min(20, 2 * months_in)) for indicator in action.activity.indicators.all()}
         entry = activity_services.progress_entry_create(
             actor=staff,
             action=action,
-            partner=action.responsible,
             date=day,
             percent_complete=percent,
             narrative=f"[demo] Stato dell'azione {action.code} al {day:%d/%m/%Y}: lavori in corso.",

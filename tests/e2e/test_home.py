@@ -18,6 +18,8 @@ def test_director_logs_in_sees_the_project_and_switches_language(live_server, pa
     page.get_by_label("Username").fill("direttore")
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Log in").last.click()
+    expect(page.get_by_role("heading", name="Direction")).to_be_visible()
+    page.get_by_role("link", name="Overview").click()
 
     expect(page.locator("#total-eligible-cost")).to_have_text("€ 3,087,005.13")
     expect(page.locator("#eu-contribution")).to_have_text("€ 2,469,604.10")

@@ -34,9 +34,9 @@ def test_home_requires_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_home_shows_cocap_at_a_glance(client, cocap):
+def test_overview_shows_cocap_at_a_glance(client, cocap):
     client.force_login(director_of(cocap))
-    response = client.get(reverse("home"))
+    response = client.get(reverse("overview"))
     content = response.content.decode()
     assert response.status_code == 200
     assert "URB-AL III" in content
@@ -48,7 +48,7 @@ def test_home_shows_cocap_at_a_glance(client, cocap):
     assert "Comitato tecnico-scientifico" in content
 
 
-def test_home_shows_approved_progress_and_verified_money(client, cocap):
+def test_overview_shows_approved_progress_and_verified_money(client, cocap):
     director = director_of(cocap)
     lead = cocap.partners.get()
     action = cocap.activities.get(number=1).actions.get(number=1)
@@ -61,7 +61,7 @@ def test_home_shows_approved_progress_and_verified_money(client, cocap):
         partner=lead, amount=Decimal("99.00"), amount_eur=Decimal("99.00"), status=Expenditure.Status.DRAFT
     )
     client.force_login(director)
-    overview = client.get(reverse("home")).context["overview"]
+    overview = client.get(reverse("overview")).context["overview"]
     activity = next(a for a in overview.activities if a.number == 1)
     assert activity.actions.all()[0].progress == 40
     assert activity.progress == 10  # 40 % on one of four actions
@@ -69,16 +69,16 @@ def test_home_shows_approved_progress_and_verified_money(client, cocap):
     assert overview.verified_percent == Decimal("0.0")
 
 
-def test_home_in_italian(client, cocap):
+def test_overview_in_italian(client, cocap):
     client.force_login(observer_of(cocap))
-    response = client.get(reverse("home"), headers={"accept-language": "it"})
+    response = client.get(reverse("overview"), headers={"accept-language": "it"})
     assert "Attività" in response.content.decode()
     assert "Contributo UE" in response.content.decode()
 
 
 def test_user_without_membership_sees_no_project(client, cocap):
     client.force_login(UserFactory())
-    content = client.get(reverse("home")).content.decode()
+    content = client.get(reverse("overview")).content.decode()
     assert "not a member of any project" in content
     assert "3,087,005.13" not in content
 
@@ -86,14 +86,14 @@ def test_user_without_membership_sees_no_project(client, cocap):
 def test_member_of_another_project_does_not_see_cocap(client, cocap):
     other = ProjectFactory(title="Another cooperation project")
     client.force_login(staff_of(PartnerFactory(project=other)))
-    content = client.get(reverse("home")).content.decode()
+    content = client.get(reverse("overview")).content.decode()
     assert "Another cooperation project" in content
     assert "Regione del Veneto" not in content
 
 
 def test_partner_staff_see_their_project(client, cocap):
     client.force_login(staff_of(cocap.partners.get()))
-    assert "Regione del Veneto" in client.get(reverse("home")).content.decode()
+    assert "Regione del Veneto" in client.get(reverse("overview")).content.decode()
 
 
 def _grow(project, times):
@@ -109,7 +109,7 @@ def _grow(project, times):
         ExpenditureFactory(partner=partner, status="verified", reviewer=UserFactory())
 
 
-def test_home_query_count_does_not_grow_with_the_data(client, django_assert_num_queries):
+def test_overview_query_count_does_not_grow_with_the_data(client, django_assert_num_queries):
     project = ProjectFactory(code="cocap")
     director = director_of(project)
     _grow(project, 2)
@@ -117,8 +117,8 @@ def test_home_query_count_does_not_grow_with_the_data(client, django_assert_num_
     # session, user, visible projects, budget, activities, actions, partners with money, governing bodies,
     # and the savepoint and its release of ATOMIC_REQUESTS inside the test transaction.
     with django_assert_num_queries(10):
-        client.get(reverse("home"))
+        client.get(reverse("overview"))
     _grow(project, 20)
     with django_assert_num_queries(10):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("overview"))
     assert len(response.context["overview"].activities) == 22

@@ -1,0 +1,224 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cocap.forms import form_add_service_errors
+from partners.permissions import partner_of, user_can_direct
+from partners.selectors import partner_list, project_current
+
+from . import services
+from .forms import ProgressEntryForm, ReviewForm
+from .models import ProgressEntry
+from .permissions import user_can_change_entry, user_can_review_entry
+from .selectors import (
+    activity_get,
+    activity_list_with_schedule,
+    evidence_get,
+    gantt_chart,
+    indicator_list_with_achieved,
+    progress_entry_detail,
+    progress_entry_get,
+    progress_entry_list,
+    recordable_actions,
+)
+
+
+def _project(request):
+    project = project_current(user=request.user)
+    if project is None:
+        raise Http404(_("You are not a member of any project."))
+    return project
+
+
+@login_required
+def activity_list(request):
+    """List the activities with progress against the time elapsed."""
+    project = _project(request)
+    today = timezone.localdate()
+    activities = activity_list_with_schedule(project=project, today=today)
+    return render(
+        request,
+        "activities/activity_list.html",
+        {"project": project, "activities": activities, "elapsed": project.elapsed_months(today)},
+    )
+
+
+@login_required
+def activity_detail(request, number):
+    """Show an activity: actions, indicators, Gantt chart and the progress reported on it."""
+    project = _project(request)
+    today = timezone.localdate()
+    activity = activity_get(user=request.user, project=project, number=number, today=today)
+    actions = list(activity.actions.all())
+    partner = partner_of(request.user, project)
+    recordable = set(recordable_actions(partner=partner).filter(activity=activity).values_list("pk", flat=True))
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "project": project,
+            "activity": activity,
+            "actions": actions,
+            "recordable": recordable,
+            "indicators": indicator_list_with_achieved(activity=activity),
+            "entries": progress_entry_list(user=request.user, project=project, activity=activity)[:20],
+            "gantt": gantt_chart(project=project, actions=actions, today=today),
+        },
+    )
+
+
+@login_required
+def entry_list(request):
+    """List the progress entries the user may see, filtered by status and partner."""
+    project = _project(request)
+    status = request.GET.get("status") or None
+    if status not in ProgressEntry.Status.values:
+        status = None
+    can_see_all = user_can_direct(request.user, project) or partner_of(request.user, project) is None
+    partners = list(partner_list(project=project)) if can_see_all else []
+    partner = next((p for p in partners if str(p.pk) == request.GET.get("partner")), None)
+    entries = progress_entry_list(user=request.user, project=project, status=status, partner=partner)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "activities/entry_list.html",
+        {
+            "project": project,
+            "page": page,
+            "statuses": ProgressEntry.Status.choices,
+            "status": status,
+            "partners": partners,
+            "partner": partner,
+        },
+    )
+
+
+@login_required
+def review_queue(request):
+    """List what partners submitted, oldest first, for the directors."""
+    project = _project(request)
+    if not user_can_direct(request.user, project):
+        raise PermissionDenied(_("Only directors review progress."))
+    entries = progress_entry_list(user=request.user, project=project, status=ProgressEntry.Status.SUBMITTED).order_by(
+        "updated_at", "id"
+    )
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(request, "activities/review_queue.html", {"project": project, "page": page})
+
+
+def _entry_form_view(request, *, action, entry=None):
+    form = ProgressEntryForm(request.POST or None, request.FILES or None, action=action, entry=entry)
+    if request.method == "POST" and form.is_valid():
+        fields = {
+            "actor": request.user,
+            "date": form.cleaned_data["date"],
+            "percent_complete": form.cleaned_data["percent_complete"],
+            "narrative": form.cleaned_data["narrative"],
+            "indicator_values": form.indicator_values,
+            "evidence": form.cleaned_data["evidence"],
+        }
+        try:
+            if entry is None:
+                entry = services.progress_entry_create(action=action, **fields)
+                messages.success(request, _("Draft saved. Submit it when it is ready for the directors."))
+            else:
+                entry = services.progress_entry_update(entry=entry, revision=form.cleaned_data["revision"], **fields)
+                messages.success(request, _("Changes saved."))
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            return redirect("activities:entry-detail", pk=entry.pk)
+    return render(request, "activities/entry_form.html", {"form": form, "action": action, "entry": entry})
+
+
+@login_required
+def entry_create(request, action_pk):
+    """Record progress on an action of the user's organisation."""
+    project = _project(request)
+    action = get_object_or_404(recordable_actions(partner=partner_of(request.user, project)), pk=action_pk)
+    return _entry_form_view(request, action=action)
+
+
+@login_required
+def entry_edit(request, pk):
+    """Change a draft or returned entry of the user's organisation."""
+    entry = progress_entry_get(user=request.user, pk=pk)
+    if not user_can_change_entry(request.user, entry):
+        raise PermissionDenied(_("Only your organisation's drafts and returned entries can be changed."))
+    return _entry_form_view(request, action=entry.action, entry=entry)
+
+
+@login_required
+def entry_detail(request, pk):
+    """Show an entry with its values, files, review and audit history."""
+    entry = progress_entry_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "activities/entry_detail.html",
+        {
+            "entry": entry,
+            **progress_entry_detail(entry),
+            "can_change": user_can_change_entry(request.user, entry),
+            "can_review": user_can_review_entry(request.user, entry),
+            "review_form": ReviewForm(),
+        },
+    )
+
+
+def _run(request, service, success, **kwargs):
+    try:
+        service(actor=request.user, **kwargs)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def entry_submit(request, pk):
+    entry = progress_entry_get(user=request.user, pk=pk)
+    _run(request, services.progress_entry_submit, _("Submitted to the directors for review."), entry=entry)
+    return redirect("activities:entry-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def entry_review(request, pk, decision):
+    """Approve or return a submitted entry."""
+    entry = progress_entry_get(user=request.user, pk=pk)
+    form = ReviewForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if decision == "approve":
+        _run(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)
+    else:
+        _run(request, services.progress_entry_return, _("Entry returned to the partner."), entry=entry, note=note)
+    return redirect("activities:entry-detail", pk=pk)
+
+
+@login_required
+def evidence_download(request, pk):
+    """Send an evidence file to a user who may see its entry."""
+    evidence = evidence_get(user=request.user, pk=pk)
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@login_required
+@require_POST
+def evidence_delete(request, pk):
+    evidence = evidence_get(user=request.user, pk=pk)
+    entry_pk = evidence.entry_id
+    _run(request, services.evidence_delete, _("File removed."), evidence=evidence)
+    return redirect("activities:entry-edit", pk=entry_pk)

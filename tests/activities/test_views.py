@@ -1,0 +1,397 @@
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from activities import services
+from activities.models import Evidence, IndicatorValue, ProgressEntry
+from tests.factories import (
+    ActionFactory,
+    ActivityFactory,
+    IndicatorFactory,
+    PartnerFactory,
+    ProgressEntryFactory,
+    ProjectFactory,
+    ReportingPeriodFactory,
+    UserFactory,
+    director_of,
+    observer_of,
+    staff_of,
+)
+from tests.files import PDF, PNG, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    project: object
+    partner_a: object
+    partner_b: object
+    action_a: object
+    action_b: object
+    indicator: object
+    staff_a: object
+    staff_b: object
+    director: object
+    observer: object
+    outsider: object
+    admin: object
+    draft_b: object
+    approved_b: object
+    submitted_a: object
+    evidence_b: object
+
+
+@pytest.fixture
+def world():
+    project = ProjectFactory(code="cocap")
+    partner_a, partner_b = PartnerFactory(project=project), PartnerFactory(project=project)
+    activity = ActivityFactory(project=project, number=4, leader=partner_a)
+    action_a = ActionFactory(activity=activity, number=1, responsible=partner_a)
+    action_b = ActionFactory(activity=activity, number=2, responsible=partner_b)
+    staff_a, staff_b = staff_of(partner_a), staff_of(partner_b)
+    director = director_of(project)
+    draft_b = ProgressEntryFactory(action=action_b, partner=partner_b, author=staff_b, narrative="B's draft")
+    evidence_b = Evidence.objects.create(
+        entry=draft_b, original_name="b.pdf", content_type="application/pdf", size=len(PDF), uploaded_by=staff_b
+    )
+    evidence_b.file.save("b.pdf", upload("b.pdf").file)
+    return World(
+        project=project,
+        partner_a=partner_a,
+        partner_b=partner_b,
+        action_a=action_a,
+        action_b=action_b,
+        indicator=IndicatorFactory(activity=activity, name="Trainees", target=Decimal("20")),
+        staff_a=staff_a,
+        staff_b=staff_b,
+        director=director,
+        observer=observer_of(project),
+        outsider=staff_of(PartnerFactory()),
+        admin=UserFactory(is_staff=True, is_superuser=True),
+        draft_b=draft_b,
+        approved_b=ProgressEntryFactory(
+            action=action_b, partner=partner_b, status="approved", reviewer=director, narrative="B approved"
+        ),
+        submitted_a=ProgressEntryFactory(action=action_a, partner=partner_a, author=staff_a, status="submitted"),
+        evidence_b=evidence_b,
+    )
+
+
+def _url(world, name):
+    entry_urls = {
+        "entry-detail": world.draft_b,
+        "entry-edit": world.draft_b,
+        "entry-submit": world.draft_b,
+        "entry-approve": world.submitted_a,
+        "entry-return": world.submitted_a,
+    }
+    if name in entry_urls:
+        return reverse(f"activities:{name}", args=[entry_urls[name].pk])
+    if name == "entry-create":
+        return reverse("activities:entry-create", args=[world.action_b.pk])
+    if name in ("evidence-download", "evidence-delete"):
+        return reverse(f"activities:{name}", args=[world.evidence_b.pk])
+    if name == "activity-detail":
+        return reverse("activities:activity-detail", args=[4])
+    return reverse(f"activities:{name}")
+
+
+POSTS = {"entry-submit", "entry-approve", "entry-return", "evidence-delete"}
+
+# Who gets what on each URL: the objects belong to partner B, except the submitted entry of partner A.
+ACCESS = {
+    "activity-list": {"staff_a": 200, "staff_b": 200, "director": 200, "observer": 200, "outsider": 200},
+    "activity-detail": {"staff_a": 200, "staff_b": 200, "director": 200, "observer": 200, "outsider": 404},
+    "entry-list": {"staff_a": 200, "staff_b": 200, "director": 200, "observer": 200, "outsider": 200},
+    "review-queue": {"staff_a": 403, "staff_b": 403, "director": 200, "observer": 403, "outsider": 403},
+    "entry-detail": {"staff_a": 404, "staff_b": 200, "director": 200, "observer": 200, "outsider": 404},
+    "entry-edit": {"staff_a": 404, "staff_b": 200, "director": 403, "observer": 403, "outsider": 404},
+    "entry-create": {"staff_a": 404, "staff_b": 200, "director": 404, "observer": 404, "outsider": 404},
+    "entry-submit": {"staff_a": 404, "staff_b": 302, "director": 403, "observer": 403, "outsider": 404},
+    "entry-approve": {"staff_a": 403, "staff_b": 404, "director": 302, "observer": 403, "outsider": 404},
+    "entry-return": {"staff_a": 403, "staff_b": 404, "director": 302, "observer": 403, "outsider": 404},
+    "evidence-download": {"staff_a": 404, "staff_b": 200, "director": 200, "observer": 200, "outsider": 404},
+    "evidence-delete": {"staff_a": 404, "staff_b": 302, "director": 403, "observer": 403, "outsider": 404},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "expected"),
+    [(name, role, status) for name, roles in ACCESS.items() for role, status in roles.items()],
+)
+def test_each_role_gets_only_what_it_may(client, world, name, role, expected):
+    client.force_login(getattr(world, role))
+    url = _url(world, name)
+    response = client.post(url, {"note": "Fix it."}) if name in POSTS else client.get(url)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_anonymous_visitors_are_sent_to_log_in(client, world, name):
+    url = _url(world, name)
+    response = client.post(url) if name in POSTS else client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_forbidden_posts_change_nothing(client, world):
+    client.force_login(world.staff_a)
+    client.post(reverse("activities:entry-submit", args=[world.draft_b.pk]))
+    client.post(reverse("activities:entry-approve", args=[world.submitted_a.pk]))
+    client.force_login(world.observer)
+    client.post(reverse("activities:entry-return", args=[world.submitted_a.pk]), {"note": "No."})
+    world.draft_b.refresh_from_db()
+    world.submitted_a.refresh_from_db()
+    assert (world.draft_b.status, world.submitted_a.status) == ("draft", "submitted")
+    assert Evidence.objects.filter(pk=world.evidence_b.pk).exists()
+
+
+def test_partner_staff_list_their_entries_and_approved_ones_only(client, world):
+    client.force_login(world.staff_a)
+    listed = set(client.get(reverse("activities:entry-list")).context["page"].object_list)
+    assert listed == {world.submitted_a, world.approved_b}
+
+
+def test_administrators_see_everything(client, world):
+    client.force_login(world.admin)
+    assert client.get(_url(world, "entry-detail")).status_code == 200
+    assert client.get(_url(world, "review-queue")).status_code == 200
+
+
+def _entry_form(world, **overrides):
+    return {
+        "date": "2026-04-15",
+        "percent_complete": "40",
+        "narrative": "Two seminars held in San Juan.",
+        f"indicator_{world.indicator.pk}": "12",
+    } | overrides
+
+
+def test_partner_records_progress_with_a_file_submits_and_the_director_approves(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    world.director.email = "director@example.org"
+    world.director.save()
+    client.force_login(world.staff_b)
+    response = client.post(
+        reverse("activities:entry-create", args=[world.action_b.pk]),
+        _entry_form(world, evidence=[upload("attendance.pdf"), upload("photo.png", PNG, "image/png")]),
+    )
+    entry = ProgressEntry.objects.get(narrative="Two seminars held in San Juan.")
+    assert response.url == reverse("activities:entry-detail", args=[entry.pk])
+    assert (entry.status, entry.partner, entry.author, entry.percent_complete) == (
+        "draft",
+        world.partner_b,
+        world.staff_b,
+        40,
+    )
+    assert entry.indicator_values.get().value == Decimal("12")
+    assert sorted(entry.evidence.values_list("original_name", flat=True)) == ["attendance.pdf", "photo.png"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("activities:entry-submit", args=[entry.pk]))
+    entry.refresh_from_db()
+    assert entry.status == "submitted"
+    assert mailoutbox[0].to == ["director@example.org"]
+    assert client.get(reverse("activities:entry-edit", args=[entry.pk])).status_code == 403
+
+    client.force_login(world.director)
+    queue = client.get(reverse("activities:review-queue")).context["page"].object_list
+    assert entry in queue
+    client.post(reverse("activities:entry-approve", args=[entry.pk]), {"note": ""})
+    entry.refresh_from_db()
+    assert (entry.status, entry.reviewer) == ("approved", world.director)
+    page = client.get(reverse("activities:activity-detail", args=[4]))
+    assert [a.progress for a in page.context["actions"] if a.pk == world.action_b.pk] == [40]
+    assert page.context["indicators"].get().achieved == Decimal("12")
+
+    client.force_login(world.staff_b)
+    assert client.get(reverse("activities:entry-edit", args=[entry.pk])).status_code == 403
+
+
+def test_returned_entry_shows_the_note_and_goes_back_to_the_author(client, world):
+    client.force_login(world.director)
+    response = client.post(reverse("activities:entry-return", args=[world.submitted_a.pk]), {"note": ""}, follow=True)
+    assert "Say what needs fixing" in response.content.decode()
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"
+    client.post(reverse("activities:entry-return", args=[world.submitted_a.pk]), {"note": "Attach the list."})
+    client.force_login(world.staff_a)
+    dashboard = client.get(reverse("home")).content.decode()
+    assert "Attach the list." in dashboard
+    assert client.get(reverse("activities:entry-edit", args=[world.submitted_a.pk])).status_code == 200
+
+
+def test_approving_twice_approves_once_and_says_so(client, world):
+    client.force_login(world.director)
+    url = reverse("activities:entry-approve", args=[world.submitted_a.pk])
+    client.post(url)
+    response = client.post(url, follow=True)
+    assert "is Approved and cannot be changed that way" in response.content.decode()
+    assert world.submitted_a.history.filter(status="approved").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"percent_complete": "101"}, "less than or equal to 100"),
+        ({"percent_complete": "-1"}, "greater than or equal to 0"),
+        ({"date": "2025-12-31"}, "The date must fall inside the project period"),
+        ({"narrative": ""}, "This field is required"),
+        ({"indicator_VALUE": "-3"}, "greater than or equal to 0"),
+        ({"evidence": "WRONG_TYPE"}, "is not a PDF, an image"),
+        ({"evidence": "TOO_BIG"}, "files may be at most"),
+    ],
+    ids=[
+        "percent-101",
+        "percent-negative",
+        "date-outside",
+        "no-narrative",
+        "negative-indicator",
+        "wrong-type",
+        "too-big",
+    ],
+)
+def test_bad_input_gives_a_clear_error_and_saves_nothing(client, world, settings, overrides, message):
+    settings.COCAP_UPLOAD_MAX_BYTES = 1024
+    data = _entry_form(world)
+    if "indicator_VALUE" in overrides:
+        data[f"indicator_{world.indicator.pk}"] = overrides.pop("indicator_VALUE")
+    if overrides.get("evidence") == "WRONG_TYPE":
+        overrides["evidence"] = upload("report.pdf", b"MZ\x90\x00 a program")
+    elif overrides.get("evidence") == "TOO_BIG":
+        overrides["evidence"] = upload("report.pdf", PDF + b"0" * 2048)
+    client.force_login(world.staff_b)
+    before = ProgressEntry.objects.count(), IndicatorValue.objects.count(), Evidence.objects.count()
+    response = client.post(reverse("activities:entry-create", args=[world.action_b.pk]), data | overrides)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert (ProgressEntry.objects.count(), IndicatorValue.objects.count(), Evidence.objects.count()) == before
+    media = settings.MEDIA_ROOT
+    assert sorted(p.name for p in media.rglob("*") if p.is_file()) == ["b.pdf"]
+
+
+def test_html_in_a_narrative_is_shown_escaped(client, world):
+    client.force_login(world.staff_b)
+    client.post(
+        reverse("activities:entry-create", args=[world.action_b.pk]),
+        _entry_form(world, narrative='<script>alert("x")</script><b>bold</b>'),
+    )
+    entry = ProgressEntry.objects.get(narrative__startswith="<script>")
+    content = client.get(reverse("activities:entry-detail", args=[entry.pk])).content.decode()
+    assert "<script>alert" not in content
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in content
+
+
+def test_a_stale_edit_is_refused_and_the_typed_text_kept(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-edit", args=[world.draft_b.pk])
+    opened_revision = client.get(url).context["form"]["revision"].value()
+    services.progress_entry_update(
+        actor=staff_of(world.partner_b),
+        entry=world.draft_b,
+        revision=world.draft_b.revision,
+        date=world.draft_b.date,
+        percent_complete=70,
+        narrative="A colleague's text.",
+    )
+    response = client.post(url, _entry_form(world, narrative="My careful text.", revision=opened_revision))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else saved this entry while you were editing it" in content
+    assert "My careful text." in content
+    world.draft_b.refresh_from_db()
+    assert world.draft_b.narrative == "A colleague's text."
+
+
+def test_evidence_is_downloaded_through_the_permission_check(client, world):
+    client.force_login(world.director)
+    response = client.get(reverse("activities:evidence-download", args=[world.evidence_b.pk]))
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"] == 'attachment; filename="b.pdf"'
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_entry_history_shows_who_changed_what(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-edit", args=[world.draft_b.pk])
+    client.post(url, _entry_form(world, narrative="Changed.", revision=world.draft_b.revision))
+    client.post(reverse("activities:entry-submit", args=[world.draft_b.pk]))
+    history = client.get(reverse("activities:entry-detail", args=[world.draft_b.pk])).context["changes"]
+    assert [c["record"].history_user for c in history][-2:] == [world.staff_b, world.staff_b]
+    assert "narrative" in history[-2]["fields"]
+    assert "status" in history[-1]["fields"]
+
+
+def test_partner_dashboard_lists_actions_drafts_and_due_dates(client, world):
+    ReportingPeriodFactory(
+        project=world.project, number=1, due_date=datetime.date(2099, 1, 1), end=datetime.date(2026, 6, 30)
+    )
+    client.force_login(world.staff_b)
+    response = client.get(reverse("home"))
+    assert list(response.context["actions"]) == [world.action_b]
+    assert response.context["drafts"] == [world.draft_b]
+    assert "SAL 1" in response.content.decode()
+
+
+def test_director_dashboard_shows_the_queue_and_what_is_late(client, world):
+    client.force_login(world.director)
+    response = client.get(reverse("home"))
+    assert response.context["queue"] == [world.submitted_a]
+    assert response.context["queue_count"] == 1
+    assert [a.number for a in response.context["activities"]] == [4]
+
+
+def _grow(world, times):
+    for _ in range(times):
+        action = ActionFactory(activity=world.action_a.activity, responsible=world.partner_b)
+        for status in ("draft", "submitted", "approved", "returned"):
+            entry = ProgressEntryFactory(
+                action=action, partner=world.partner_b, author=world.staff_b, status=status, reviewer=world.director
+            )
+            Evidence.objects.create(
+                entry=entry,
+                original_name="x.pdf",
+                content_type="application/pdf",
+                size=1,
+                uploaded_by=world.staff_b,
+                file="evidence/x.pdf",
+            )
+            IndicatorValue.objects.create(entry=entry, indicator=world.indicator, value=1)
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "queries"),
+    [
+        # Each count includes session, user, visible projects and the savepoint pair of ATOMIC_REQUESTS (5);
+        # then membership, entry count and the page of entries (+ the partners for a director's filter);
+        ("staff_b", "activities:entry-list", 8),
+        ("director", "activities:entry-list", 9),
+        ("director", "activities:review-queue", 8),
+        # membership, activities, their actions with progress;
+        ("director", "activities:activity-list", 7),
+        # activity, actions, membership, recordable actions, indicators, entries;
+        ("observer", "activities:activity-detail", 10),
+        # membership, actions, drafts, returned, submitted, due dates;
+        ("staff_b", "home", 11),
+        # membership, queue rows and count, activities and actions, recent entries, due dates.
+        ("director", "home", 12),
+    ],
+)
+def test_list_pages_keep_their_query_count_when_the_data_grows_tenfold(
+    client, world, django_assert_num_queries, role, url, queries
+):
+    client.force_login(getattr(world, role))
+    target = reverse(url, args=[4]) if url.endswith("activity-detail") else reverse(url)
+    _grow(world, 2)
+    with django_assert_num_queries(queries):
+        client.get(target)
+    _grow(world, 20)
+    with django_assert_num_queries(queries):
+        response = client.get(target)
+    assert response.status_code == 200
