@@ -1,0 +1,44 @@
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+
+def _catalogue(language: str) -> list[dict]:
+    """Parse the language's django.po into entries: flags, msgid, msgstr (or msgstr[n]), obsolete ones left out."""
+    text = Path(settings.BASE_DIR, "locale", language, "LC_MESSAGES", "django.po").read_text()
+    entries = []
+    for block in text.split("\n\n")[1:]:
+        if "msgid" not in block or block.lstrip().startswith("#~"):
+            continue
+        entry, key = {"fuzzy": "#, fuzzy" in block or ", fuzzy" in block}, None
+        for line in block.splitlines():
+            match = re.match(r'^(msgid|msgid_plural|msgctxt|msgstr(?:\[\d\])?) (".*")$', line)
+            if match:
+                key = match.group(1)
+                entry[key] = ast.literal_eval(match.group(2))
+            elif line.startswith('"') and key:
+                entry[key] += ast.literal_eval(line)
+        entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("language", ["it", "es", "pt"])
+def test_every_message_is_translated(language):
+    problems = [
+        e["msgid"]
+        for e in _catalogue(language)
+        if e["fuzzy"] or not all(v for k, v in e.items() if k.startswith("msgstr"))
+    ]
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", ["it", "es", "pt"])
+def test_compiled_catalogue_serves_the_source_translations(language):
+    singular = [e for e in _catalogue(language) if "msgid_plural" not in e and "msgctxt" not in e and e["msgid"]]
+    with translation.override(language):
+        served = {e["msgid"]: translation.gettext(e["msgid"]) for e in singular}
+    assert served == {e["msgid"]: e["msgstr"] for e in singular}
