@@ -55,15 +55,12 @@ class ProgressEntryForm(forms.Form):
     def __init__(self, *args, action, entry: ProgressEntry | None = None, **kwargs):
         values = {}
         if entry is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "date": entry.date,
-                    "percent_complete": entry.percent_complete,
-                    "narrative": entry.narrative,
-                    "revision": entry.revision,
-                },
-            )
+            kwargs["initial"] = {
+                "date": entry.date,
+                "percent_complete": entry.percent_complete,
+                "narrative": entry.narrative,
+                "revision": entry.revision,
+            }
             values = {v.indicator_id: v.value for v in entry.indicator_values.all()}
         super().__init__(*args, **kwargs)
         self.action = action

@@ -113,7 +113,8 @@ def review_queue(request):
 
 
 def _entry_form_view(request, *, action, entry=None):
-    form = ProgressEntryForm(request.POST or None, request.FILES or None, action=action, entry=entry)
+    initial = None if entry else {"date": timezone.localdate()}
+    form = ProgressEntryForm(request.POST or None, request.FILES or None, action=action, entry=entry, initial=initial)
     if request.method == "POST" and form.is_valid():
         fields = {
             "actor": request.user,

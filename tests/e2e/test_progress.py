@@ -55,3 +55,7 @@ def test_partner_logs_progress_with_a_file_and_the_director_approves_it(live_ser
     page.goto(f"{live_server.url}/activities/{entry.action.activity.number}/")
     expect(page.locator("svg.gantt")).to_be_visible()
     screenshot("activity-detail")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/progress/{entry.pk}/")
+    expect(page.locator("#narrative")).to_have_text("Seminario con 18 imprenditori a San Juan.")
+    screenshot("entry-approved-phone")

@@ -1,8 +1,19 @@
-"""Home page of the COCAP portal: time and queries with the demo data, then with 10x and 100x the records."""
+"""The portal's pages: time and queries with the demo data, then with 10x and 100x the records."""
 
 import json
 
 from bench.harness import load_cocap_demo, measure, setup_django, time_request
+
+PAGES = [
+    ("demo-director", "/"),
+    ("demo-director", "/overview/"),
+    ("demo-director", "/activities/"),
+    ("demo-director", "/activities/4/"),
+    ("demo-director", "/progress/"),
+    ("demo-director", "/progress/review/"),
+    ("demo-sanjuan", "/"),
+    ("demo-sanjuan", "/progress/"),
+]
 
 
 def grow(project, factor):
@@ -30,13 +41,17 @@ def main():
     results = {}
     with measure("load_cocap --demo", results):
         project = load_cocap_demo()
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="demo-director"))
+    users = get_user_model().objects
+    clients = {}
+    for username in ("demo-director", "demo-sanjuan"):
+        clients[username] = Client()
+        clients[username].force_login(users.get(username=username))
     for step in range(3):
         if step:
             grow(project, 10)
-        rows = ProgressEntry.objects.count(), Expenditure.objects.count()
-        results[f"home, {rows[0]} entries, {rows[1]} expenses"] = time_request(client, "/")
+        rows = f"{ProgressEntry.objects.count()} entries, {Expenditure.objects.count()} expenses"
+        for username, url in PAGES:
+            results[f"{url} as {username}, {rows}"] = time_request(clients[username], url)
     print(json.dumps(results, indent=2))
 
 
