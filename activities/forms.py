@@ -1,33 +1,9 @@
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cocap.uploads import upload_check
+from cocap.forms import AttachmentsField
 
 from .models import ProgressEntry
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class EvidenceField(forms.FileField):
-    """Several files at once, each checked by size and content."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        checked, errors = [], []
-        for file in files:
-            file = super().clean(file, initial)
-            try:
-                checked.append(upload_check(file))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return checked
 
 
 class ProgressEntryForm(forms.Form):
@@ -45,7 +21,7 @@ class ProgressEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What was done, with whom, what came out of it."),
     )
-    evidence = EvidenceField(
+    evidence = AttachmentsField(
         label=_("Evidence files"),
         required=False,
         help_text=_("PDF, images or office documents (reports, attendance lists, photos)."),

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cocap.mail import notify_on_commit
-from cocap.services import delete_audited, review_transition, save_audited
+from cocap.services import attachment_delete, attachments_store, delete_audited, review_transition, save_audited
 from cocap.uploads import CheckedUpload
 from partners.models import Membership
-from partners.permissions import user_can_direct
+from partners.permissions import user_can_act_for_partner, user_can_direct
 
 from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
 from .permissions import (
@@ -39,24 +39,7 @@ def _set_indicator_values(entry: ProgressEntry, values: dict[Indicator, Decimal 
 
 
 def _attach_evidence(entry: ProgressEntry, uploads: Sequence[CheckedUpload], actor):
-    """Store the checked files and their records; on any failure remove the files already written."""
-    written = []
-    try:
-        for upload in uploads:
-            evidence = Evidence(
-                entry=entry,
-                original_name=upload.original_name,
-                content_type=upload.content_type,
-                size=upload.size,
-                uploaded_by=actor,
-            )
-            evidence.file.save(upload.stored_name, upload.file, save=False)
-            written.append(evidence.file)
-            save_audited(evidence, actor)
-    except BaseException:
-        for file in written:
-            file.delete(save=False)
-        raise
+    attachments_store(uploads, build=lambda upload: Evidence(entry=entry), actor=actor)
 
 
 @transaction.atomic
@@ -131,9 +114,7 @@ def evidence_delete(*, actor, evidence: Evidence) -> None:
     """Remove a file from a draft or returned entry; the file goes once the removal is committed."""
     if not user_can_change_entry(actor, evidence.entry):
         raise PermissionDenied(_("Files can be removed only from your own organisation's drafts."))
-    file = evidence.file
-    delete_audited(evidence, actor)
-    transaction.on_commit(lambda: file.storage.delete(file.name))
+    attachment_delete(evidence, actor)
 
 
 def _transition(entry, **kwargs):
@@ -149,8 +130,8 @@ def _directors_of(project):
 @transaction.atomic
 def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
     """Send a draft or returned entry to the directors for review."""
-    if not user_can_change_entry(actor, entry):
-        raise PermissionDenied(_("You can submit only your own organisation's drafts and returned entries."))
+    if not user_can_act_for_partner(actor, entry.partner):
+        raise PermissionDenied(_("You can submit only your own organisation's entries."))
     entry = _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
     notify_on_commit(
         recipients=_directors_of(entry.action.activity.project),

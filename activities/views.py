@@ -2,15 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cocap.forms import form_add_service_errors
+from cocap.uploads import attachment_response
+from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
-from partners.selectors import partner_list, project_current
+from partners.selectors import partner_list, project_current_or_404
 
 from . import services
 from .forms import ProgressEntryForm, ReviewForm
@@ -29,17 +30,10 @@ from .selectors import (
 )
 
 
-def _project(request):
-    project = project_current(user=request.user)
-    if project is None:
-        raise Http404(_("You are not a member of any project."))
-    return project
-
-
 @login_required
 def activity_list(request):
     """List the activities with progress against the time elapsed."""
-    project = _project(request)
+    project = project_current_or_404(user=request.user)
     today = timezone.localdate()
     activities = activity_list_with_schedule(project=project, today=today)
     return render(
@@ -52,7 +46,7 @@ def activity_list(request):
 @login_required
 def activity_detail(request, number):
     """Show an activity: actions, indicators, Gantt chart and the progress reported on it."""
-    project = _project(request)
+    project = project_current_or_404(user=request.user)
     today = timezone.localdate()
     activity = activity_get(user=request.user, project=project, number=number, today=today)
     actions = list(activity.actions.all())
@@ -76,7 +70,7 @@ def activity_detail(request, number):
 @login_required
 def entry_list(request):
     """List the progress entries the user may see, filtered by status and partner."""
-    project = _project(request)
+    project = project_current_or_404(user=request.user)
     status = request.GET.get("status") or None
     if status not in ProgressEntry.Status.values:
         status = None
@@ -102,7 +96,7 @@ def entry_list(request):
 @login_required
 def review_queue(request):
     """List what partners submitted, oldest first, for the directors."""
-    project = _project(request)
+    project = project_current_or_404(user=request.user)
     if not user_can_direct(request.user, project):
         raise PermissionDenied(_("Only directors review progress."))
     entries = progress_entry_list(user=request.user, project=project, status=ProgressEntry.Status.SUBMITTED).order_by(
@@ -141,7 +135,7 @@ def _entry_form_view(request, *, action, entry=None):
 @login_required
 def entry_create(request, action_pk):
     """Record progress on an action of the user's organisation."""
-    project = _project(request)
+    project = project_current_or_404(user=request.user)
     action = get_object_or_404(recordable_actions(partner=partner_of(request.user, project)), pk=action_pk)
     return _entry_form_view(request, action=action)
 
@@ -172,21 +166,11 @@ def entry_detail(request, pk):
     )
 
 
-def _run(request, service, success, **kwargs):
-    try:
-        service(actor=request.user, **kwargs)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, success)
-
-
 @login_required
 @require_POST
 def entry_submit(request, pk):
     entry = progress_entry_get(user=request.user, pk=pk)
-    _run(request, services.progress_entry_submit, _("Submitted to the directors for review."), entry=entry)
+    run_service(request, services.progress_entry_submit, _("Submitted to the directors for review."), entry=entry)
     return redirect("activities:entry-detail", pk=pk)
 
 
@@ -198,22 +182,18 @@ def entry_review(request, pk, decision):
     form = ReviewForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     if decision == "approve":
-        _run(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)
+        run_service(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)
     else:
-        _run(request, services.progress_entry_return, _("Entry returned to the partner."), entry=entry, note=note)
+        run_service(
+            request, services.progress_entry_return, _("Entry returned to the partner."), entry=entry, note=note
+        )
     return redirect("activities:entry-detail", pk=pk)
 
 
 @login_required
 def evidence_download(request, pk):
     """Send an evidence file to a user who may see its entry."""
-    evidence = evidence_get(user=request.user, pk=pk)
-    return FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
+    return attachment_response(evidence_get(user=request.user, pk=pk))
 
 
 @login_required
@@ -221,5 +201,5 @@ def evidence_download(request, pk):
 def evidence_delete(request, pk):
     evidence = evidence_get(user=request.user, pk=pk)
     entry_pk = evidence.entry_id
-    _run(request, services.evidence_delete, _("File removed."), evidence=evidence)
+    run_service(request, services.evidence_delete, _("File removed."), evidence=evidence)
     return redirect("activities:entry-edit", pk=entry_pk)

@@ -1,6 +1,7 @@
 """Write helpers shared by the apps' services: audited saves and review transitions."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,3 +39,29 @@ def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, n
         locked.review_note = note
     save_audited(locked, actor)
     return locked
+
+
+def attachments_store(uploads, *, build, actor):
+    """Store checked uploads as attachment records made by `build(upload)`; on failure remove the files written."""
+    written = []
+    try:
+        for upload in uploads:
+            attachment = build(upload)
+            attachment.original_name = upload.original_name
+            attachment.content_type = upload.content_type
+            attachment.size = upload.size
+            attachment.uploaded_by = actor
+            attachment.file.save(upload.stored_name, upload.file, save=False)
+            written.append(attachment.file)
+            save_audited(attachment, actor)
+    except BaseException:
+        for file in written:
+            file.delete(save=False)
+        raise
+
+
+def attachment_delete(attachment, actor):
+    """Delete an attachment record; its file goes once the deletion is committed."""
+    file = attachment.file
+    delete_audited(attachment, actor)
+    transaction.on_commit(lambda: file.storage.delete(file.name))

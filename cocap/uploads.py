@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -112,4 +113,14 @@ def upload_check(file) -> CheckedUpload:
         stored_name=f"{uuid.uuid4().hex}.{extension}",
         content_type=CONTENT_TYPES[extension],
         size=file.size,
+    )
+
+
+def attachment_response(attachment) -> FileResponse:
+    """Send a stored attachment as a download under its sanitised original name."""
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
     )

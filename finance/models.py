@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity, Attachment
-from partners.models import Partner, Project, currency_validator
+from partners.models import Membership, Partner, Project, currency_validator
 
 
 def money_field(verbose_name, **kwargs):
@@ -188,11 +188,38 @@ class ExchangeRate(models.Model):
                 name="exchange_rate_first_of_month",
                 violation_error_message=_("A rate's month is given by its first day."),
             ),
-            models.CheckConstraint(condition=~Q(currency="EUR"), name="exchange_rate_not_eur"),
+            models.CheckConstraint(
+                condition=~Q(currency="EUR"),
+                name="exchange_rate_not_eur",
+                violation_error_message=_("EUR needs no exchange rate."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.currency} {self.month:%Y-%m}: {self.rate}"
+
+
+class ExpenditureQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Expenses of projects the user directs or observes, and those of the user's own partner."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff or user.is_superuser:
+            return self
+        memberships = Membership.objects.filter(user=user)
+        overseen = memberships.exclude(role=Membership.Role.PARTNER_STAFF).values("project")
+        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
+        return self.filter(Q(partner__project__in=overseen) | Q(partner__in=own_partners))
+
+    def for_project(self, project):
+        return self.filter(partner__project=project)
+
+    def declared(self):
+        """Submitted or verified: what partners have put forward as spent."""
+        return self.filter(status__in=[Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED])
+
+    def verified(self):
+        return self.filter(status=Expenditure.Status.VERIFIED)
 
 
 class Expenditure(models.Model):
@@ -256,6 +283,7 @@ class Expenditure(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = ExpenditureQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -307,6 +335,11 @@ def receipt_upload_to(instance, filename):
     return f"receipts/{instance.expenditure.partner_id}/{filename}"
 
 
+class ReceiptQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(expenditure__in=Expenditure.objects.visible_to(user))
+
+
 class Receipt(Attachment):
     """A file that proves an expense (invoice, receipt, payment order)."""
 
@@ -315,9 +348,54 @@ class Receipt(Attachment):
     )
     file = models.FileField(_("file"), upload_to=receipt_upload_to, max_length=300)
 
+    objects = ReceiptQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("receipt")
         verbose_name_plural = _("receipts")
         ordering = ["expenditure", "uploaded_at"]
+
+
+class EUPayment(models.Model):
+    """A payment received from the European Commission: a pre-financing tranche or the balance."""
+
+    class Kind(models.TextChoices):
+        PRE_FINANCING = "pre_financing", _("Pre-financing")
+        BALANCE = "balance", _("Balance")
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="eu_payments", verbose_name=_("project")
+    )
+    number = models.PositiveSmallIntegerField(_("tranche"), validators=[MinValueValidator(1)])
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PRE_FINANCING)
+    received_on = models.DateField(_("received on"))
+    amount = money_field(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("EU payment")
+        verbose_name_plural = _("EU payments")
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number"],
+                name="eu_payment_unique_number",
+                violation_error_message=_("This tranche number is already recorded."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="eu_payment_amount_positive",
+                violation_error_message=_("The amount must be positive."),
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="eu_payment_number_positive"),
+        ]
+
+    def __str__(self):
+        return _("%(project)s EU payment %(number)d: %(amount)s EUR") % {
+            "project": self.project,
+            "number": self.number,
+            "amount": self.amount,
+        }

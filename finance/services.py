@@ -1,22 +1,30 @@
-"""Writes on money: declaring and reviewing expenses, converting them to EUR."""
+"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates and EU payments."""
 
+import csv
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from cocap.services import review_transition, save_audited
-from partners.models import Partner
+from cocap.mail import notify_on_commit
+from cocap.services import attachment_delete, attachments_store, review_transition, save_audited
+from cocap.uploads import CheckedUpload
+from partners.models import Membership, Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 
-from .models import CostCategory, ExchangeRate, Expenditure
+from .models import Budget, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .permissions import EDITABLE_STATUSES, user_can_change_expenditure
 
 CENT = Decimal("0.01")
-EDITABLE_STATUSES = (Expenditure.Status.DRAFT, Expenditure.Status.RETURNED)
 REVIEWED_STATUSES = (Expenditure.Status.VERIFIED, Expenditure.Status.REJECTED, Expenditure.Status.RETURNED)
+PRE_FINANCING_CAP = Decimal("0.90")
 
 
 def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
@@ -26,8 +34,12 @@ def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
     rate = ExchangeRate.objects.filter(currency=currency, month=day.replace(day=1)).values_list("rate", flat=True)
     if not rate:
         raise ValidationError(
-            _("There is no %(currency)s exchange rate for %(month)s yet: ask an administrator to import it.")
-            % {"currency": currency, "month": day.strftime("%Y-%m")},
+            {
+                "date_incurred": _(
+                    "There is no %(currency)s exchange rate for %(month)s yet: ask an administrator to import it."
+                )
+                % {"currency": currency, "month": day.strftime("%Y-%m")}
+            },
             code="missing_rate",
         )
     return rate[0]
@@ -36,6 +48,20 @@ def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
 def convert_to_eur(amount: Decimal, rate: Decimal) -> Decimal:
     """Convert `amount` at `rate` units per EUR, rounded half-up to the cent."""
     return (amount / rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _fix_eur_amount(expenditure: Expenditure):
+    """Take the rate of the month incurred from the table and compute the EUR amount from it."""
+    if expenditure.amount is None or expenditure.amount <= 0:
+        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
+    # The date and links first: a rate is looked up only for a date the project can have.
+    expenditure.clean()
+    expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
+    expenditure.amount_eur = convert_to_eur(expenditure.amount, expenditure.exchange_rate)
+
+
+def _attach_receipts(expenditure: Expenditure, uploads: Sequence[CheckedUpload], actor):
+    attachments_store(uploads, build=lambda upload: Receipt(expenditure=expenditure), actor=actor)
 
 
 @transaction.atomic
@@ -50,13 +76,11 @@ def expenditure_create(
     activity: Activity | None = None,
     supplier: str = "",
     document_ref: str = "",
+    receipts: Sequence[CheckedUpload] = (),
 ) -> Expenditure:
     """Declare a draft expense in the partner's currency, fixing its EUR amount at the month's rate."""
     if not user_can_act_for_partner(actor, partner):
         raise PermissionDenied(_("You can declare expenses only for your own organisation."))
-    if amount is None or amount <= 0:
-        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
-    rate = exchange_rate_get(currency=partner.currency, day=date_incurred)
     expenditure = Expenditure(
         partner=partner,
         category=category,
@@ -67,12 +91,62 @@ def expenditure_create(
         document_ref=document_ref,
         amount=amount,
         currency=partner.currency,
-        exchange_rate=rate,
-        amount_eur=convert_to_eur(amount, rate),
         author=actor,
     )
+    _fix_eur_amount(expenditure)
     save_audited(expenditure, actor)
+    _attach_receipts(expenditure, receipts, actor)
     return expenditure
+
+
+@transaction.atomic
+def expenditure_update(
+    *,
+    actor,
+    expenditure: Expenditure,
+    revision: int,
+    category: CostCategory,
+    date_incurred: datetime.date,
+    description: str,
+    amount: Decimal,
+    activity: Activity | None = None,
+    supplier: str = "",
+    document_ref: str = "",
+    receipts: Sequence[CheckedUpload] = (),
+) -> Expenditure:
+    """Change a draft or returned expense, refusing if someone saved it since `revision` was read."""
+    locked = Expenditure.objects.select_for_update().select_related("partner__project").get(pk=expenditure.pk)
+    if locked.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            _("This expense is %(status)s and can no longer be changed.") % {"status": locked.get_status_display()},
+            code="invalid_transition",
+        )
+    if not user_can_change_expenditure(actor, locked):
+        raise PermissionDenied(_("You can change only your own organisation's expenses."))
+    if locked.revision != revision:
+        raise ValidationError(
+            _(
+                "Someone else saved this expense while you were editing it. Your changes were not saved: "
+                "copy them, reload the page to see the current version, and apply them again."
+            ),
+            code="stale",
+        )
+    locked.category, locked.activity, locked.date_incurred = category, activity, date_incurred
+    locked.description, locked.supplier, locked.document_ref = description, supplier, document_ref
+    locked.amount = amount
+    _fix_eur_amount(locked)
+    locked.revision += 1
+    save_audited(locked, actor)
+    _attach_receipts(locked, receipts, actor)
+    return locked
+
+
+@transaction.atomic
+def receipt_delete(*, actor, receipt: Receipt) -> None:
+    """Remove a receipt from a draft or returned expense."""
+    if not user_can_change_expenditure(actor, receipt.expenditure):
+        raise PermissionDenied(_("Receipts can be removed only from your own organisation's drafts."))
+    attachment_delete(receipt, actor)
 
 
 def _review(expenditure: Expenditure, *, actor, to, allowed_from, note=""):
@@ -83,10 +157,25 @@ def _review(expenditure: Expenditure, *, actor, to, allowed_from, note=""):
 
 @transaction.atomic
 def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
-    """Send a draft or returned expense to the directors for verification."""
+    """Send a draft or returned expense for verification, at the rate the table holds now."""
     if not user_can_act_for_partner(actor, expenditure.partner):
         raise PermissionDenied(_("You can submit only your own organisation's expenses."))
-    return _review(expenditure, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
+    locked = Expenditure.objects.select_for_update().get(pk=expenditure.pk)
+    if locked.status in EDITABLE_STATUSES:
+        # A rate corrected since the draft was saved applies; once submitted, the amount is fixed.
+        _fix_eur_amount(locked)
+        save_audited(locked, actor)
+    expenditure = _review(locked, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
+    directors = get_user_model().objects.filter(
+        memberships__project=expenditure.partner.project, memberships__role=Membership.Role.DIRECTOR, is_active=True
+    )
+    notify_on_commit(
+        recipients=directors,
+        subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
+        template="finance/email/expenditure_submitted.txt",
+        context={"expenditure": expenditure, "actor": actor},
+    )
+    return expenditure
 
 
 def _require_director(actor, expenditure: Expenditure):
@@ -94,16 +183,27 @@ def _require_director(actor, expenditure: Expenditure):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
+def _decide(expenditure, *, actor, to, note, subject):
+    _require_director(actor, expenditure)
+    expenditure = _review(expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note)
+    notify_on_commit(
+        recipients=[expenditure.author],
+        subject=subject % {"description": expenditure.description[:60]},
+        template="finance/email/expenditure_reviewed.txt",
+        context={"expenditure": expenditure},
+    )
+    return expenditure
+
+
 @transaction.atomic
 def expenditure_verify(*, actor, expenditure: Expenditure, note: str = "") -> Expenditure:
     """Accept a submitted expense as eligible; it counts towards the EU share."""
-    _require_director(actor, expenditure)
-    return _review(
+    return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.VERIFIED,
-        allowed_from=(Expenditure.Status.SUBMITTED,),
         note=note,
+        subject=_("COCAP: expense verified: %(description)s"),
     )
 
 
@@ -113,12 +213,12 @@ def expenditure_reject(*, actor, expenditure: Expenditure, note: str) -> Expendi
     _require_director(actor, expenditure)
     if not note.strip():
         raise ValidationError({"review_note": _("Say why the expense is not eligible.")}, code="required")
-    return _review(
+    return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.REJECTED,
-        allowed_from=(Expenditure.Status.SUBMITTED,),
         note=note,
+        subject=_("COCAP: expense rejected: %(description)s"),
     )
 
 
@@ -128,10 +228,110 @@ def expenditure_return(*, actor, expenditure: Expenditure, note: str) -> Expendi
     _require_director(actor, expenditure)
     if not note.strip():
         raise ValidationError({"review_note": _("Say what needs fixing when you return an expense.")}, code="required")
-    return _review(
+    return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.RETURNED,
-        allowed_from=(Expenditure.Status.SUBMITTED,),
+        note=note,
+        subject=_("COCAP: expense returned for changes: %(description)s"),
+    )
+
+
+@dataclass
+class RateImportReport:
+    created: list[ExchangeRate] = field(default_factory=list)
+    updated: list[tuple[ExchangeRate, Decimal]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _parse_rate_row(row: dict) -> tuple[str, datetime.date, Decimal]:
+    try:
+        currency = (row.get("currency") or "").strip().upper()
+        month_text = (row.get("month") or "").strip()
+        month = datetime.date.fromisoformat(month_text + "-01" if len(month_text) == 7 else month_text)
+        rate = Decimal((row.get("rate") or "").strip())
+    except (ValueError, InvalidOperation) as error:
+        raise ValidationError(
+            _("expected currency, month (YYYY-MM) and rate, got %(row)s.")
+            % {"row": ", ".join(str(v) for v in row.values())},
+            code="bad_row",
+        ) from error
+    return currency, month.replace(day=1), rate
+
+
+@transaction.atomic
+def exchange_rates_import(*, actor, rows: Iterable[dict]) -> RateImportReport:
+    """Create or update monthly rates from rows of currency, month, rate; all of them or none.
+
+    Expenses keep the rate stored on them: a changed rate applies to drafts when they are next saved.
+    """
+    report = RateImportReport()
+    errors = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            currency, month, rate = _parse_rate_row(row)
+            existing = ExchangeRate.objects.filter(currency=currency, month=month).first()
+            if existing and existing.rate == rate:
+                report.unchanged += 1
+                continue
+            record = existing or ExchangeRate(currency=currency, month=month)
+            previous = existing.rate if existing else None
+            record.rate = rate
+            save_audited(record, actor)
+            if previous is None:
+                report.created.append(record)
+            else:
+                report.updated.append((record, previous))
+        except ValidationError as error:
+            line = _("Line %(line)d") % {"line": number}
+            errors.extend(f"{line}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError(errors, code="bad_rows")
+    return report
+
+
+def exchange_rates_read_csv(path) -> list[dict]:
+    """Read a rate file with a header row naming currency, month and rate (comma or semicolon separated)."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(2048)
+        handle.seek(0)
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;")
+        return [
+            {(k or "").strip().lower(): v for k, v in row.items()} for row in csv.DictReader(handle, dialect=dialect)
+        ]
+
+
+@transaction.atomic
+def eu_payment_record(
+    *, actor, project: Project, kind: str, received_on: datetime.date, amount: Decimal, note: str = ""
+) -> EUPayment:
+    """Record a payment received from the Commission; pre-financing never exceeds 90 % of the EU contribution."""
+    if not user_can_direct(actor, project):
+        raise PermissionDenied(_("Only directors record EU payments."))
+    budget = Budget.objects.select_for_update().filter(project=project, is_current=True).first()
+    if budget is None:
+        raise ValidationError(_("The project has no current budget."), code="no_budget")
+    payments = EUPayment.objects.filter(project=project)
+    if kind == EUPayment.Kind.PRE_FINANCING and amount:
+        received = payments.filter(kind=EUPayment.Kind.PRE_FINANCING).aggregate(total=Sum("amount"))["total"] or 0
+        cap = (budget.eu_contribution * PRE_FINANCING_CAP).quantize(CENT)
+        if received + amount > cap:
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "Pre-financing would reach EUR %(total)s, over 90 %% of the EU contribution (EUR %(cap)s)."
+                    )
+                    % {"total": received + amount, "cap": cap}
+                },
+                code="pre_financing_cap",
+            )
+    payment = EUPayment(
+        project=project,
+        number=(payments.order_by("-number").values_list("number", flat=True).first() or 0) + 1,
+        kind=kind,
+        received_on=received_on,
+        amount=amount,
         note=note,
     )
+    save_audited(payment, actor)
+    return payment

@@ -1,6 +1,8 @@
 """Reads on the partnership, scoped to the user."""
 
 from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import GoverningBody, Partner, Project
 
@@ -14,6 +16,14 @@ def project_current(*, user) -> Project | None:
     """Return the project the user works in: COCAP where visible, else the first they may see."""
     projects = list(project_list(user=user))
     return next((p for p in projects if p.code == "cocap"), projects[0] if projects else None)
+
+
+def project_current_or_404(*, user) -> Project:
+    """Return the user's project, or 404 when the user is a member of none."""
+    project = project_current(user=user)
+    if project is None:
+        raise Http404(_("You are not a member of any project."))
+    return project
 
 
 def partner_list(*, project: Project) -> QuerySet[Partner]:

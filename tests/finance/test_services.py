@@ -5,8 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from finance import services
-from finance.models import Expenditure
+from finance.models import EUPayment, ExchangeRate, Expenditure
 from tests.factories import (
+    BudgetFactory,
     CostCategoryFactory,
     ExchangeRateFactory,
     ExpenditureFactory,
@@ -127,3 +128,105 @@ def test_rejection_needs_a_reason():
         actor=director_of(partner.project, user__username="d2"), expenditure=expense, note="Not eligible."
     )
     assert expense.status == Expenditure.Status.REJECTED
+
+
+def _update(actor, expense, **overrides):
+    fields = {
+        "revision": expense.revision,
+        "category": expense.category,
+        "date_incurred": expense.date_incurred,
+        "description": expense.description,
+        "amount": expense.amount,
+    } | overrides
+    return services.expenditure_update(actor=actor, expenditure=expense, **fields)
+
+
+def test_update_recomputes_the_eur_amount_and_refuses_a_stale_copy():
+    partner = PartnerFactory(currency="BRL")
+    ExchangeRateFactory(currency="BRL", month=datetime.date(2026, 3, 1), rate=Decimal("6.25"))
+    staff = staff_of(partner)
+    expense = _declare(partner, "625.00", actor=staff)
+    stale = Expenditure.objects.get(pk=expense.pk)
+    expense = _update(staff, expense, amount=Decimal("1250.00"))
+    assert (expense.amount_eur, expense.revision) == (Decimal("200.00"), 2)
+    with pytest.raises(ValidationError) as excinfo:
+        _update(staff, stale, amount=Decimal("1.00"))
+    assert excinfo.value.code == "stale"
+    expense.refresh_from_db()
+    assert expense.amount == Decimal("1250.00")
+
+
+def test_verified_expenses_are_read_only():
+    partner = PartnerFactory()
+    staff, director = staff_of(partner), director_of(partner.project)
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
+    services.expenditure_verify(actor=director, expenditure=expense)
+    with pytest.raises(ValidationError, match="can no longer be changed"):
+        _update(staff, expense, description="Changed after verification")
+
+
+def test_a_corrected_rate_applies_to_drafts_at_submission_but_never_to_submitted_or_verified_expenses():
+    partner = PartnerFactory(currency="ARS")
+    rate = ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 3, 1), rate=Decimal("1000"))
+    staff, director = staff_of(partner), director_of(partner.project)
+    draft = _declare(partner, "100000.00", actor=staff)
+    verified = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
+    verified = services.expenditure_verify(actor=director, expenditure=verified)
+    submitted = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
+    services.exchange_rates_import(actor=None, rows=[{"currency": "ARS", "month": "2026-03", "rate": "1250"}])
+    rate.refresh_from_db()
+    assert rate.rate == Decimal("1250")
+    for expense in (verified, submitted):
+        expense.refresh_from_db()
+        assert (expense.exchange_rate, expense.amount_eur) == (Decimal("1000"), Decimal("100.00"))
+    draft = services.expenditure_submit(actor=staff, expenditure=draft)
+    assert (draft.exchange_rate, draft.amount_eur) == (Decimal("1250"), Decimal("80.00"))
+
+
+def test_rate_import_reports_what_changed_and_is_rerunnable():
+    rows = [
+        {"currency": "BRL", "month": "2026-03", "rate": "6.2500"},
+        {"currency": "ars", "month": "2026-03-01", "rate": "1450.5"},
+    ]
+    first = services.exchange_rates_import(actor=None, rows=rows)
+    assert (len(first.created), len(first.updated), first.unchanged) == (2, 0, 0)
+    again = services.exchange_rates_import(actor=None, rows=rows)
+    assert (len(again.created), len(again.updated), again.unchanged) == (0, 0, 2)
+    changed = services.exchange_rates_import(actor=None, rows=[{"currency": "BRL", "month": "2026-03", "rate": "6.3"}])
+    assert [(r.currency, previous, r.rate) for r, previous in changed.updated] == [
+        ("BRL", Decimal("6.250000"), Decimal("6.3"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"currency": "BRL", "month": "March", "rate": "6.25"}, "expected currency, month (YYYY-MM) and rate"),
+        ({"currency": "BRL", "month": "2026-03", "rate": "six"}, "expected currency, month (YYYY-MM) and rate"),
+        ({"currency": "BRL", "month": "2026-03", "rate": "-1"}, "A rate must be positive."),
+        ({"currency": "EUR", "month": "2026-03", "rate": "1"}, "EUR needs no exchange rate."),
+        ({"currency": "REAL", "month": "2026-03", "rate": "6"}, "ISO 4217"),
+    ],
+)
+def test_a_bad_rate_row_imports_nothing_and_names_its_line(row, message):
+    good = {"currency": "UYU", "month": "2026-03", "rate": "46.5"}
+    with pytest.raises(ValidationError) as excinfo:
+        services.exchange_rates_import(actor=None, rows=[good, row])
+    assert any(m.startswith("Line 3:") and message in m for m in excinfo.value.messages), excinfo.value.messages
+    assert not ExchangeRate.objects.exists()
+
+
+def test_pre_financing_never_exceeds_ninety_percent_of_the_eu_contribution():
+    project = PartnerFactory().project
+    BudgetFactory(project=project, total_eligible_cost=Decimal("10000.00"), eu_contribution=Decimal("8000.00"))
+    director = director_of(project)
+    record = {"actor": director, "project": project, "kind": "pre_financing", "received_on": MARCH}
+    services.eu_payment_record(amount=Decimal("4000.00"), **record)
+    services.eu_payment_record(amount=Decimal("3200.00"), **record)
+    with pytest.raises(ValidationError, match="over 90 % of the EU contribution"):
+        services.eu_payment_record(amount=Decimal("0.01"), **record)
+    balance = services.eu_payment_record(**record | {"kind": "balance"}, amount=Decimal("800.00"))
+    assert [p.number for p in EUPayment.objects.order_by("number")] == [1, 2, 3]
+    assert balance.kind == "balance"
+    with pytest.raises(PermissionDenied):
+        services.eu_payment_record(**record | {"actor": staff_of(project.partners.get())}, amount=Decimal("1"))

@@ -1,0 +1,64 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from activities.models import Activity
+from cocap.forms import AttachmentsField
+
+from .models import CostCategory, EUPayment, Expenditure
+
+
+class ExpenditureForm(forms.Form):
+    """An expense as the partner declares it, in the partner's currency, with its receipts."""
+
+    date_incurred = forms.DateField(
+        label=_("Date incurred"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    category = forms.ModelChoiceField(label=_("Budget heading"), queryset=CostCategory.objects.all())
+    activity = forms.ModelChoiceField(label=_("Activity"), queryset=Activity.objects.none(), required=False)
+    description = forms.CharField(label=_("Description"), max_length=500)
+    supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)
+    document_ref = forms.CharField(
+        label=_("Document reference"), max_length=100, required=False, help_text=_("Invoice or receipt number.")
+    )
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    receipts = AttachmentsField(
+        label=_("Receipts"), required=False, help_text=_("Invoices, receipts, payment orders: PDF or images.")
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, partner, expenditure: Expenditure | None = None, **kwargs):
+        if expenditure is not None:
+            kwargs["initial"] = {
+                "date_incurred": expenditure.date_incurred,
+                "category": expenditure.category_id,
+                "activity": expenditure.activity_id,
+                "description": expenditure.description,
+                "supplier": expenditure.supplier,
+                "document_ref": expenditure.document_ref,
+                "amount": expenditure.amount,
+                "revision": expenditure.revision,
+            }
+        else:
+            kwargs.setdefault("initial", {"date_incurred": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].queryset = Activity.objects.filter(project=partner.project)
+        self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": partner.currency}
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note to the partner"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when you reject or return the expense: say why."),
+    )
+
+
+class EUPaymentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=EUPayment.Kind.choices)
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount (EUR)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

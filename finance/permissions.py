@@ -1,0 +1,25 @@
+"""Who may declare, change and review expenses, and who sees the project's money."""
+
+from partners.models import Project
+from partners.permissions import partner_of, user_can_direct, user_can_see_all_partners
+
+from .models import Expenditure
+
+EDITABLE_STATUSES = (Expenditure.Status.DRAFT, Expenditure.Status.RETURNED)
+
+
+def user_can_change_expenditure(user, expenditure: Expenditure) -> bool:
+    """The partner's staff edit and submit its draft and returned expenses."""
+    return (
+        expenditure.status in EDITABLE_STATUSES and partner_of(user, expenditure.partner.project) == expenditure.partner
+    )
+
+
+def user_can_review_expenditure(user, expenditure: Expenditure) -> bool:
+    """Directors verify, reject or return submitted expenses."""
+    return expenditure.status == Expenditure.Status.SUBMITTED and user_can_direct(user, expenditure.partner.project)
+
+
+def user_can_see_project_finance(user, project: Project) -> bool:
+    """Directors, observers and administrators see every partner's money and the EU rule checks."""
+    return user_can_see_all_partners(user, project)

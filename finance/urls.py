@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "finance"
+urlpatterns = [
+    path("finance/", views.overview, name="overview"),
+    path("finance/budget/", views.budget_detail, name="budget"),
+    path("finance/statement.xlsx", views.statement_xlsx, name="statement-xlsx"),
+    path("finance/payments/new/", views.payment_create, name="payment-create"),
+    path("expenses/", views.expense_list, name="expense-list"),
+    path("expenses/export.csv", views.expense_csv, name="expense-csv"),
+    path("expenses/new/", views.expense_create, name="expense-create"),
+    path("expenses/<int:pk>/", views.expense_detail, name="expense-detail"),
+    path("expenses/<int:pk>/edit/", views.expense_edit, name="expense-edit"),
+    path("expenses/<int:pk>/submit/", views.expense_submit, name="expense-submit"),
+    path("expenses/<int:pk>/verify/", views.expense_review, {"decision": "verify"}, name="expense-verify"),
+    path("expenses/<int:pk>/reject/", views.expense_review, {"decision": "reject"}, name="expense-reject"),
+    path("expenses/<int:pk>/return/", views.expense_review, {"decision": "return"}, name="expense-return"),
+    path("receipts/<int:pk>/", views.receipt_download, name="receipt-download"),
+    path("receipts/<int:pk>/delete/", views.receipt_delete, name="receipt-delete"),
+]

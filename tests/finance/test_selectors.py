@@ -1,0 +1,149 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from finance.models import Budget, CostCategory, EUPayment
+from finance.selectors import MoneyRow, eu_share_due, finance_overview, pre_financing, rule_checks
+from tests.factories import (
+    ActivityFactory,
+    BudgetFactory,
+    BudgetLineFactory,
+    CostCategoryFactory,
+    ExpenditureFactory,
+    PartnerFactory,
+    ProjectFactory,
+    UserFactory,
+)
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+def _budget(**fields):
+    return Budget(
+        total_eligible_cost=D("10000.00"),
+        eu_contribution=D("8000.00"),
+        **fields,
+    )
+
+
+def _heading(code, kind=CostCategory.Kind.DIRECT, budget="0", verified="0"):
+    return MoneyRow(key=code, label=str(code), budget=D(budget), verified=D(verified), kind=kind)
+
+
+def _check(checks, title):
+    return next(c for c in checks if c.title == title)
+
+
+@pytest.mark.parametrize(("indirect", "ok"), [("69.99", True), ("70.00", True), ("70.01", False)])
+def test_indirect_costs_at_most_seven_percent_of_direct(indirect, ok):
+    headings = [
+        _heading(1, budget="1000", verified="1000.00"),
+        _heading(8, CostCategory.Kind.INDIRECT, budget="70", verified=indirect),
+    ]
+    check = _check(rule_checks(budget=_budget(), headings=headings), "Indirect costs verified")
+    assert check.ok is ok
+    assert ("over the cap" in check.verdict) is not ok
+    assert "EUR 1,000.00" in check.figures
+
+
+@pytest.mark.parametrize(("verified", "ok"), [("1149.99", True), ("1150.00", True), ("1150.01", False)])
+def test_a_heading_may_exceed_its_budget_by_the_flexibility_threshold(verified, ok):
+    headings = [_heading(2, budget="1000.00", verified=verified)]
+    check = _check(rule_checks(budget=_budget(), headings=headings), "Heading 2")
+    assert check.ok is ok
+    assert check.verdict == ("within the flexibility" if ok else "amendment needed")
+
+
+def test_the_flexibility_threshold_is_a_budget_setting():
+    headings = [_heading(2, budget="1000.00", verified="1200.00")]
+    assert not _check(rule_checks(budget=_budget(), headings=headings), "Heading 2").ok
+    loose = _budget(flexibility_threshold=D("0.25"))
+    assert _check(rule_checks(budget=loose, headings=headings), "Heading 2").ok
+
+
+@pytest.mark.parametrize(("contingency", "ok"), [("49.99", True), ("50.00", True), ("50.01", False)])
+def test_contingency_reserve_at_most_five_percent_of_direct_costs(contingency, ok):
+    headings = [_heading(1, budget="1000.00"), _heading(7, CostCategory.Kind.CONTINGENCY, budget=contingency)]
+    assert _check(rule_checks(budget=_budget(), headings=headings), "Contingency reserve").ok is ok
+
+
+@pytest.mark.parametrize(("eu", "ok"), [("7999.99", True), ("8000.00", True), ("8000.01", False)])
+def test_co_financing_rate(eu, ok):
+    budget = Budget(total_eligible_cost=D("10000.00"), eu_contribution=D(eu))
+    assert _check(rule_checks(budget=budget, headings=[]), "Co-financing rate").ok is ok
+
+
+def test_eu_share_is_its_rate_of_eligible_costs_and_never_more_than_its_contribution():
+    budget = _budget()
+    assert eu_share_due([_heading(1, verified="1000.00")], budget) == D("800.00")
+    # Indirect costs count only up to 7 % of direct ones.
+    headings = [_heading(1, verified="1000.00"), _heading(8, CostCategory.Kind.INDIRECT, verified="100.00")]
+    assert eu_share_due(headings, budget) == D("856.00")
+    assert eu_share_due([_heading(1, verified="20000.00")], budget) == D("8000.00")
+
+
+@pytest.mark.parametrize(("used", "possible"), [("1699.99", False), ("1700.00", True)])
+def test_next_tranche_needs_seventy_percent_of_the_last_and_all_earlier_ones_used(used, possible):
+    project = ProjectFactory()
+    budget = BudgetFactory(project=project, eu_contribution=D("8000.00"), total_eligible_cost=D("10000.00"))
+    for number, amount in ((1, "1000.00"), (2, "1000.00")):
+        EUPayment.objects.create(
+            project=project, number=number, received_on=datetime.date(2026, 2, 1), amount=D(amount)
+        )
+    status = pre_financing(project=project, budget=budget, used=D(used))
+    assert status.needed_for_next == D("1700.00")
+    assert status.next_tranche_possible is possible
+
+
+def test_no_tranche_beyond_ninety_percent():
+    project = ProjectFactory()
+    budget = BudgetFactory(project=project, eu_contribution=D("8000.00"), total_eligible_cost=D("10000.00"))
+    EUPayment.objects.create(project=project, number=1, received_on=datetime.date(2026, 2, 1), amount=D("7200.00"))
+    status = pre_financing(project=project, budget=budget, used=D("8000.00"))
+    assert (status.cap, status.room, status.next_tranche_possible) == (D("7200.00"), D("0.00"), False)
+
+
+def test_overview_sums_budget_declared_and_verified_by_heading_partner_and_activity():
+    project = ProjectFactory()
+    budget = BudgetFactory(project=project, total_eligible_cost=D("3000.00"), eu_contribution=D("2400.00"))
+    staff_heading = CostCategoryFactory(code=1, name="Human resources")
+    travel = CostCategoryFactory(code=2, name="Travel")
+    north, south = PartnerFactory(project=project), PartnerFactory(project=project)
+    activity = ActivityFactory(project=project, number=1)
+    BudgetLineFactory(budget=budget, partner=north, category=staff_heading, amount=D("1000.00"), activity=activity)
+    BudgetLineFactory(budget=budget, partner=south, category=travel, amount=D("2000.00"))
+    reviewer = UserFactory()
+    for partner, category, amount, status in [
+        (north, staff_heading, "100.10", "verified"),
+        (north, staff_heading, "50.05", "submitted"),
+        (south, travel, "200.20", "verified"),
+        (south, travel, "999.99", "draft"),
+        (south, travel, "300.00", "rejected"),
+    ]:
+        ExpenditureFactory(
+            partner=partner,
+            category=category,
+            amount=D(amount),
+            amount_eur=D(amount),
+            status=status,
+            reviewer=reviewer if status in ("verified", "rejected") else None,
+            activity=activity if partner == north else None,
+        )
+    overview = finance_overview(project=project, partner=None, today=datetime.date(2026, 6, 1))
+    by_code = {row.key.code: (row.budget, row.declared, row.verified) for row in overview.headings}
+    assert by_code == {1: (D("1000.00"), D("150.15"), D("100.10")), 2: (D("2000.00"), D("200.20"), D("200.20"))}
+    assert (overview.totals.budget, overview.totals.declared, overview.totals.verified) == (
+        D("3000.00"),
+        D("350.35"),
+        D("300.30"),
+    )
+    assert overview.eu_share_due == D("240.24")
+    assert {row.key: row.verified for row in overview.partners} == {north: D("100.10"), south: D("200.20")}
+    assert [(row.key, row.budget, row.verified) for row in overview.activities] == [
+        (activity, D("1000.00"), D("100.10")),
+        (None, D("2000.00"), D("200.20")),
+    ]
+    mine = finance_overview(project=project, partner=north, today=datetime.date(2026, 6, 1))
+    assert (mine.totals.budget, mine.totals.verified, mine.checks) == (D("1000.00"), D("100.10"), [])

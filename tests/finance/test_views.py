@@ -1,0 +1,346 @@
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from finance.models import EUPayment, Expenditure, Receipt
+from tests.factories import (
+    BudgetFactory,
+    BudgetLineFactory,
+    CostCategoryFactory,
+    ExchangeRateFactory,
+    ExpenditureFactory,
+    PartnerFactory,
+    ProjectFactory,
+    UserFactory,
+    director_of,
+    observer_of,
+    staff_of,
+)
+from tests.files import PDF, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    project: object
+    partner_a: object
+    partner_b: object
+    category: object
+    staff_a: object
+    staff_b: object
+    director: object
+    observer: object
+    outsider: object
+    draft_b: object
+    submitted_a: object
+    receipt_b: object
+
+
+@pytest.fixture
+def world():
+    project = ProjectFactory(code="cocap")
+    partner_a = PartnerFactory(project=project, currency="BRL")
+    partner_b = PartnerFactory(project=project, currency="EUR")
+    category = CostCategoryFactory(code=2, name="Travel")
+    budget = BudgetFactory(project=project, total_eligible_cost=Decimal("3000.00"), eu_contribution=Decimal("2400.00"))
+    BudgetLineFactory(budget=budget, partner=partner_a, category=category, amount=Decimal("1000.00"))
+    BudgetLineFactory(budget=budget, partner=partner_b, category=category, amount=Decimal("2000.00"))
+    ExchangeRateFactory(currency="BRL", month=datetime.date(2026, 3, 1), rate=Decimal("6.25"))
+    staff_a, staff_b = staff_of(partner_a), staff_of(partner_b)
+    draft_b = ExpenditureFactory(partner=partner_b, category=category, author=staff_b, description="B's taxi")
+    receipt_b = Receipt.objects.create(
+        expenditure=draft_b,
+        original_name="taxi.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        uploaded_by=staff_b,
+    )
+    receipt_b.file.save("taxi.pdf", upload("taxi.pdf").file)
+    return World(
+        project=project,
+        partner_a=partner_a,
+        partner_b=partner_b,
+        category=category,
+        staff_a=staff_a,
+        staff_b=staff_b,
+        director=director_of(project),
+        observer=observer_of(project),
+        outsider=staff_of(PartnerFactory()),
+        draft_b=draft_b,
+        submitted_a=ExpenditureFactory(
+            partner=partner_a,
+            category=category,
+            author=staff_a,
+            status="submitted",
+            currency="BRL",
+            amount=Decimal("62.50"),
+            exchange_rate=Decimal("6.25"),
+            amount_eur=Decimal("10.00"),
+        ),
+        receipt_b=receipt_b,
+    )
+
+
+def _url(world, name):
+    targets = {
+        "expense-detail": world.draft_b,
+        "expense-edit": world.draft_b,
+        "expense-submit": world.draft_b,
+        "expense-verify": world.submitted_a,
+        "expense-reject": world.submitted_a,
+        "expense-return": world.submitted_a,
+        "receipt-download": world.receipt_b,
+        "receipt-delete": world.receipt_b,
+    }
+    if name in targets:
+        return reverse(f"finance:{name}", args=[targets[name].pk])
+    return reverse(f"finance:{name}")
+
+
+POSTS = {"expense-submit", "expense-verify", "expense-reject", "expense-return", "receipt-delete", "payment-create"}
+# The draft and receipt belong to partner B; the submitted expense to partner A.
+ACCESS = {
+    # The outsider works in another project, which has no budget: they see that project, never this one.
+    "overview": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
+    "budget": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    "statement-xlsx": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    "payment-create": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 403},
+    "expense-list": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
+    "expense-csv": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
+    "expense-create": {"staff_a": 200, "director": 403, "observer": 403, "outsider": 200},
+    "expense-detail": {"staff_a": 404, "director": 200, "observer": 200, "outsider": 404},
+    "expense-edit": {"staff_a": 404, "director": 403, "observer": 403, "outsider": 404},
+    "expense-submit": {"staff_a": 404, "director": 403, "observer": 403, "outsider": 404},
+    "expense-verify": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 404},
+    "expense-reject": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 404},
+    "expense-return": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 404},
+    "receipt-download": {"staff_a": 404, "director": 200, "observer": 200, "outsider": 404},
+    "receipt-delete": {"staff_a": 404, "director": 403, "observer": 403, "outsider": 404},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "expected"),
+    [(name, role, status) for name, roles in ACCESS.items() for role, status in roles.items()],
+)
+def test_each_role_gets_only_what_it_may(client, world, name, role, expected):
+    client.force_login(getattr(world, role))
+    url = _url(world, name)
+    data = {"note": "Because.", "kind": "pre_financing", "received_on": "2026-02-01", "amount": "100.00"}
+    response = client.post(url, data) if name in POSTS else client.get(url)
+    assert response.status_code == expected
+
+
+def test_partner_staff_see_only_their_own_money(client, world):
+    client.force_login(world.staff_a)
+    listed = list(client.get(reverse("finance:expense-list")).context["page"].object_list)
+    assert listed == [world.submitted_a]
+    overview = client.get(reverse("finance:overview")).context["overview"]
+    assert overview.totals.budget == Decimal("1000.00")
+    assert overview.checks == [] and overview.partners == []
+    csv_text = b"".join(client.get(reverse("finance:expense-csv")).streaming_content).decode()
+    assert "B's taxi" not in csv_text
+
+
+def test_forbidden_posts_change_nothing(client, world):
+    client.force_login(world.staff_a)
+    client.post(_url(world, "expense-submit"))
+    client.post(_url(world, "receipt-delete"))
+    client.post(_url(world, "expense-verify"))
+    client.force_login(world.observer)
+    client.post(_url(world, "expense-reject"), {"note": "No."})
+    world.draft_b.refresh_from_db()
+    world.submitted_a.refresh_from_db()
+    assert (world.draft_b.status, world.submitted_a.status) == ("draft", "submitted")
+    assert Receipt.objects.filter(pk=world.receipt_b.pk).exists()
+
+
+def _expense_form(world, **overrides):
+    return {
+        "date_incurred": "2026-03-10",
+        "category": world.category.pk,
+        "description": "Bus tickets for the seminar",
+        "supplier": "Viação Sul",
+        "document_ref": "NF-0042",
+        "amount": "125.00",
+    } | overrides
+
+
+def test_partner_declares_in_local_currency_and_the_director_verifies(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    world.staff_a.email = "a@example.org"
+    world.staff_a.save()
+    client.force_login(world.staff_a)
+    response = client.post(reverse("finance:expense-create"), _expense_form(world, receipts=[upload("nf.pdf")]))
+    expense = Expenditure.objects.get(description="Bus tickets for the seminar")
+    assert response.url == reverse("finance:expense-detail", args=[expense.pk])
+    assert (expense.currency, expense.amount, expense.exchange_rate, expense.amount_eur) == (
+        "BRL",
+        Decimal("125.00"),
+        Decimal("6.25"),
+        Decimal("20.00"),
+    )
+    assert list(expense.receipts.values_list("original_name", flat=True)) == ["nf.pdf"]
+    client.post(reverse("finance:expense-submit", args=[expense.pk]))
+    client.force_login(world.director)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("finance:expense-verify", args=[expense.pk]), {"note": ""})
+    expense.refresh_from_db()
+    assert (expense.status, expense.reviewer) == ("verified", world.director)
+    assert mailoutbox[-1].to == ["a@example.org"]
+    overview = client.get(reverse("finance:overview")).context["overview"]
+    assert overview.totals.verified == Decimal("20.00")
+    client.force_login(world.staff_a)
+    assert client.get(reverse("finance:expense-edit", args=[expense.pk])).status_code == 403
+
+
+def test_reject_and_return_need_a_reason(client, world):
+    client.force_login(world.director)
+    response = client.post(_url(world, "expense-reject"), {"note": " "}, follow=True)
+    assert "Say why the expense is not eligible." in response.content.decode()
+    response = client.post(_url(world, "expense-return"), {"note": ""}, follow=True)
+    assert "Say what needs fixing when you return an expense." in response.content.decode()
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"
+
+
+def test_verifying_twice_verifies_once(client, world):
+    client.force_login(world.director)
+    client.post(_url(world, "expense-verify"))
+    response = client.post(_url(world, "expense-verify"), follow=True)
+    assert "is Verified and cannot be changed that way" in response.content.decode()
+    assert world.submitted_a.history.filter(status="verified").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"amount": "0"}, "greater than or equal to 0.01"),
+        ({"amount": "-5"}, "greater than or equal to 0.01"),
+        ({"amount": "abc"}, "Enter a number"),
+        ({"date_incurred": "2029-02-01"}, "The date must fall inside the project period"),
+        ({"date_incurred": "2026-04-10"}, "There is no BRL exchange rate for 2026-04 yet"),
+        ({"description": ""}, "This field is required"),
+        ({"receipts": "WRONG"}, "is not a PDF, an image"),
+    ],
+    ids=["zero", "negative", "not-a-number", "outside-project", "missing-rate", "no-description", "wrong-file"],
+)
+def test_bad_input_gives_a_clear_error_and_saves_nothing(client, world, settings, overrides, message):
+    if overrides.get("receipts") == "WRONG":
+        overrides["receipts"] = upload("nf.pdf", b"<script>alert(1)</script>")
+    client.force_login(world.staff_a)
+    before = Expenditure.objects.count(), Receipt.objects.count()
+    response = client.post(reverse("finance:expense-create"), _expense_form(world, **overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert (Expenditure.objects.count(), Receipt.objects.count()) == before
+    assert sorted(p.name for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()) == ["taxi.pdf"]
+
+
+def test_a_stale_edit_is_refused_and_the_typed_text_kept(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("finance:expense-edit", args=[world.draft_b.pk])
+    opened = client.get(url).context["form"]["revision"].value()
+    client.post(url, _expense_form(world, description="Colleague's change", revision=opened))
+    response = client.post(url, _expense_form(world, description="My change", revision=opened))
+    assert "Someone else saved this expense while you were editing it" in response.content.decode()
+    assert "My change" in response.content.decode()
+    world.draft_b.refresh_from_db()
+    assert world.draft_b.description == "Colleague's change"
+
+
+def test_html_in_a_description_is_shown_escaped(client, world):
+    client.force_login(world.staff_b)
+    client.post(reverse("finance:expense-create"), _expense_form(world, description="<img src=x onerror=alert(1)>"))
+    expense = Expenditure.objects.get(description__startswith="<img")
+    content = client.get(reverse("finance:expense-detail", args=[expense.pk])).content.decode()
+    assert "<img src=x" not in content and "&lt;img src=x onerror=alert(1)&gt;" in content
+
+
+def test_earlier_budget_versions_stay_readable(client, world):
+    first_version = world.project.budgets.get().version
+    world.project.budgets.update(is_current=False)
+    BudgetFactory(
+        project=world.project,
+        version=first_version + 1,
+        total_eligible_cost=Decimal("5000.00"),
+        eu_contribution=Decimal("4000.00"),
+    )
+    client.force_login(world.observer)
+    current = client.get(reverse("finance:budget"))
+    assert current.context["budget"].version == first_version + 1
+    first = client.get(reverse("finance:budget"), {"version": first_version})
+    assert [row.budget for row in first.context["headings"]] == [Decimal("3000.00")]
+    assert "superseded" in first.content.decode()
+
+
+def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
+    client.force_login(world.director)
+    client.post(
+        reverse("finance:payment-create"), {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "100.00"}
+    )
+    assert EUPayment.objects.get().amount == Decimal("100.00")
+    page = client.get(reverse("finance:overview")).content.decode()
+    assert "A further tranche can be requested once the EU share of verified costs reaches EUR 70.00" in page
+    response = client.post(
+        reverse("finance:payment-create"),
+        {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "99999"},
+        follow=True,
+    )
+    assert "over 90 % of the EU contribution" in response.content.decode()
+    assert EUPayment.objects.count() == 1
+
+
+def _grow(world, times):
+    reviewer = UserFactory()
+    for index in range(times):
+        for partner, status in (
+            (world.partner_a, "verified"),
+            (world.partner_b, "submitted"),
+            (world.partner_b, "draft"),
+        ):
+            expense = ExpenditureFactory(
+                partner=partner,
+                category=CostCategoryFactory(code=1 + index % 3),
+                status=status,
+                reviewer=reviewer,
+                date_incurred=datetime.date(2026, 1 + index % 6, 5),
+            )
+            Receipt.objects.create(
+                expenditure=expense,
+                original_name="r.pdf",
+                content_type="application/pdf",
+                size=1,
+                uploaded_by=reviewer,
+                file="receipts/r.pdf",
+            )
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "queries"),
+    [
+        # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
+        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
+        ("director", "finance:overview", 17),
+        ("staff_a", "finance:overview", 13),
+        ("observer", "finance:budget", 13),
+        ("director", "finance:expense-list", 10),  # partners, headings, count, page of expenses
+        ("staff_a", "finance:expense-list", 9),
+    ],
+)
+def test_pages_keep_their_query_count_when_the_data_grows_tenfold(
+    client, world, django_assert_num_queries, role, url, queries
+):
+    client.force_login(getattr(world, role))
+    _grow(world, 3)
+    with django_assert_num_queries(queries):
+        client.get(reverse(url))
+    _grow(world, 30)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse(url))
+    assert response.status_code == 200
