@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure, Receipt
+from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 
 
 @admin.register(CostCategory)
@@ -84,3 +84,10 @@ class ReceiptAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(EUPayment)
+class EUPaymentAdmin(SimpleHistoryAdmin):
+    list_display = ["project", "number", "kind", "received_on", "amount"]
+    list_filter = ["project", "kind"]
+    date_hierarchy = "received_on"

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,24 +28,29 @@ def neutralise(text: str) -> str:
 
 
 class _Sheet:
-    """A write-only sheet with typed cells: user text never becomes a formula, money keeps two decimals."""
+    """A write-only sheet: money as numbers with two decimals, user text never read as a formula."""
 
     def __init__(self, workbook, title):
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
         self.bold = Font(bold=True)
 
-    def _cell(self, value, bold=False):
-        cell = WriteOnlyCell(self.sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        elif value is not None and not isinstance(value, int):
+    def _cell(self, value, bold):
+        # Plain values are the fast path; only money, bold text and text openpyxl would take for a formula
+        # need a cell object.
+        if isinstance(value, Decimal):
+            cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = MONEY_FORMAT
-        if bold:
-            cell.font = self.bold
-        return cell
+            return cell
+        if isinstance(value, str) and (bold or value.startswith("=")):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"
+            if bold:
+                cell.font = self.bold
+            return cell
+        return value
 
     def row(self, *values, bold=False):
-        self.sheet.append([self._cell(v, bold) for v in values])
+        self.sheet.append([self._cell(value, bold) for value in values])
 
 
 def _money_sheet(workbook, title, rows, totals):
@@ -107,12 +113,14 @@ EXPENSE_COLUMNS = (
 
 
 def financial_statement_xlsx(*, project: Project, overview: FinanceOverview) -> bytes:
-    """Build the statement: a summary, then the declared expenses of each heading and of each partner."""
+    """Build the statement: a summary, the totals by heading, partner and activity, and the declared expenses."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
     summary = _Sheet(workbook, _("Summary"))
     summary.row(_("Financial statement"), project.title, bold=True)
     summary.row(_("Programme"), project.programme)
+    if overview.partner is not None:
+        summary.row(_("Partner"), str(overview.partner))
     summary.row(_("Budget version"), budget.version)
     summary.row(_("Date"), timezone.localdate().isoformat())
     summary.row(_("Total eligible cost"), budget.total_eligible_cost)
@@ -122,17 +130,12 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview) -> 
     _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
+    _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
     declared = Expenditure.objects.for_project(project).declared()
     if overview.partner is not None:
         declared = declared.filter(partner=overview.partner)
-    for heading in overview.headings:
-        if heading.key is not None:
-            rows = declared.filter(category=heading.key).order_by("date_incurred", "id").values_list(*EXPENSE_COLUMNS)
-            _expense_sheet(workbook, _("Heading %(code)s") % {"code": heading.key.code}, rows.iterator(2000))
-    for partner in overview.partners or [None]:
-        owner = partner.key if partner else overview.partner
-        rows = declared.filter(partner=owner).order_by("date_incurred", "id").values_list(*EXPENSE_COLUMNS)
-        _expense_sheet(workbook, str(owner), rows.iterator(2000))
+    rows = declared.order_by("category__code", "date_incurred", "id").values_list(*EXPENSE_COLUMNS)
+    _expense_sheet(workbook, _("Declared expenses"), rows.iterator(2000))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -39,7 +40,8 @@ class CostCategory(models.Model):
         constraints = [models.CheckConstraint(condition=Q(code__gte=1), name="cost_category_code_positive")]
 
     def __str__(self):
-        return f"{self.code}. {self.name}"
+        # The EU headings are loaded under their English names, marked for translation.
+        return f"{self.code}. {gettext(self.name)}"
 
 
 class Budget(models.Model):

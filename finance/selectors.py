@@ -81,16 +81,22 @@ class MoneyRow:
         return (100 * self.verified / self.budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+# column, model, label, order: headings by code, the lead partner first, activities by number.
 DIMENSIONS = {
-    "category": ("category_id", CostCategory, lambda c: str(c)),
-    "partner": ("partner_id", Partner, lambda p: str(p)),
-    "activity": ("activity_id", Activity, lambda a: _("Activity %(number)d") % {"number": a.number} + f" – {a.title}"),
+    "category": ("category_id", CostCategory, str, lambda c: c.code),
+    "partner": ("partner_id", Partner, str, lambda p: (p.role != Partner.Role.LEAD, str(p))),
+    "activity": (
+        "activity_id",
+        Activity,
+        lambda a: _("Activity %(number)d") % {"number": a.number} + f" – {a.title}",
+        lambda a: a.number,
+    ),
 }
 
 
 def money_by(dimension: str, *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure]) -> list[MoneyRow]:
     """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows."""
-    column, model, label = DIMENSIONS[dimension]
+    column, model, label, order = DIMENSIONS[dimension]
     budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
     spent = {
         key: (declared or ZERO, verified or ZERO)
@@ -105,7 +111,7 @@ def money_by(dimension: str, *, lines: QuerySet[BudgetLine], expenses: QuerySet[
     objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
     if model is Partner:
         objects = objects.select_related("organisation")
-    ordered = sorted(objects, key=lambda o: (getattr(o, "code", 0), getattr(o, "number", 0), str(o)))
+    ordered = sorted(objects, key=order)
     rows = [
         MoneyRow(
             key=obj,
@@ -139,6 +145,11 @@ def _percent(part: Decimal, whole: Decimal) -> str:
     if not whole:
         return "–"
     return f"{(100 * part / whole).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} %"
+
+
+def _rate(rate: Decimal) -> str:
+    """Write a rate such as 0.0700 as a plain percentage number: 7."""
+    return f"{(rate * 100).normalize():f}"
 
 
 def _money(amount: Decimal) -> str:
@@ -179,7 +190,7 @@ def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
                     "indirect": _money(indirect),
                     "percent": _percent(indirect, direct),
                     "direct": _money(direct),
-                    "cap": (budget.indirect_cap * 100).normalize(),
+                    "cap": _rate(budget.indirect_cap),
                 },
                 verdict=_("within the cap") if indirect <= cap else _("over the cap"),
             )
@@ -194,7 +205,7 @@ def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
             % {
                 "amount": _money(contingency),
                 "percent": _percent(contingency, direct_budget),
-                "cap": (budget.contingency_cap * 100).normalize(),
+                "cap": _rate(budget.contingency_cap),
             },
             verdict=_("within the cap") if contingency <= direct_budget * budget.contingency_cap else _("over the cap"),
         )
@@ -209,7 +220,7 @@ def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
                 "eu": _money(budget.eu_contribution),
                 "percent": _percent(budget.eu_contribution, budget.total_eligible_cost),
                 "total": _money(budget.total_eligible_cost),
-                "rate": (budget.eu_max_rate * 100).normalize(),
+                "rate": _rate(budget.eu_max_rate),
                 "co": _money(budget.co_financing),
             },
             verdict=_("respected") if co_financing_ok else _("exceeded"),
@@ -239,7 +250,7 @@ def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
                     "verified": _money(heading.verified),
                     "budget": _money(heading.budget),
                     "percent": _percent(heading.verified, heading.budget),
-                    "threshold": (budget.flexibility_threshold * 100).normalize(),
+                    "threshold": _rate(budget.flexibility_threshold),
                 },
                 verdict=_("within the flexibility") if ok else _("amendment needed"),
             )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from activities import services as activity_services
 from activities.models import Action, Activity
 from finance import services as finance_services
-from finance.models import BudgetLine, CostCategory, ExchangeRate
+from finance.models import BudgetLine, CostCategory, EUPayment, ExchangeRate
 from partners.models import Membership, Organisation, Partner, Project, add_months
 
 DEMO_PASSWORD = "cocap-demo-2026"
@@ -137,6 +137,7 @@ def cocap_load_demo(*, project: Project, today: datetime.date | None = None) -> 
     users = {username: get_user_model().objects.get(username=username) for username in logins}
     _record_progress(project, partners, users, today)
     _declare_expenses(project, partners, users, today)
+    _record_pre_financing(project, users)
     return logins
 
 
@@ -297,3 +298,18 @@ def _declare_expenses(project, partners, users, today):
                 finance_services.expenditure_return(
                     actor=director, expenditure=expenditure, note="[demo] Manca la fattura quietanzata."
                 )
+
+
+def _record_pre_financing(project, users):
+    """The first pre-financing tranche, paid on signature (invented amount: 30 % of the EU contribution)."""
+    if project.eu_payments.exists():
+        return
+    budget = project.budgets.get(is_current=True)
+    finance_services.eu_payment_record(
+        actor=users["demo-director"],
+        project=project,
+        kind=EUPayment.Kind.PRE_FINANCING,
+        received_on=project.start_date,
+        amount=(budget.eu_contribution * Decimal("0.30")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        note="[demo] Prefinanziamento alla firma del contratto",
+    )

@@ -1,3 +1,4 @@
+import datetime
 import os
 import shutil
 from pathlib import Path
@@ -41,3 +42,28 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_project(transactional_db):
+    """Load COCAP with its demo partners and users, as `make run` does."""
+    from reports.demo import cocap_load_demo
+    from reports.seed import cocap_load
+
+    project = cocap_load(start_date=datetime.date(2026, 1, 1))
+    cocap_load_demo(project=project, today=datetime.date(2026, 11, 25))
+    return project
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """Log a demo user in through the login form."""
+    from reports.demo import DEMO_PASSWORD
+
+    def submit(username):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Log in").last.click()
+
+    return submit

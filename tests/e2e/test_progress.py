@@ -1,29 +1,18 @@
-import datetime
-
 import pytest
 from playwright.sync_api import expect
 
 from activities.models import ProgressEntry
-from reports.demo import DEMO_PASSWORD, cocap_load_demo
-from reports.seed import cocap_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").last.click()
-
-
-def test_partner_logs_progress_with_a_file_and_the_director_approves_it(live_server, page, screenshot, tmp_path):
-    project = cocap_load(start_date=datetime.date(2026, 1, 1))
-    cocap_load_demo(project=project, today=datetime.date(2026, 11, 25))
+def test_partner_logs_progress_with_a_file_and_the_director_approves_it(
+    demo_project, log_in, live_server, page, screenshot, tmp_path
+):
     attendance = tmp_path / "foglio-presenze.pdf"
     attendance.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 
-    _log_in(page, live_server, "demo-sanjuan")
+    log_in("demo-sanjuan")
     expect(page.get_by_role("heading", name="San Juan: your work")).to_be_visible()
     screenshot("dashboard-partner")
     page.locator("#my-actions").get_by_role("link", name="Record progress").first.click()
@@ -41,7 +30,7 @@ def test_partner_logs_progress_with_a_file_and_the_director_approves_it(live_ser
     assert entry.status == ProgressEntry.Status.SUBMITTED
     page.get_by_role("button", name="Log out").click()
 
-    _log_in(page, live_server, "demo-director")
+    log_in("demo-director")
     expect(page.locator("#queue")).to_contain_text(entry.action.code)
     screenshot("dashboard-director")
     page.goto(f"{live_server.url}/progress/{entry.pk}/")

@@ -1,0 +1,102 @@
+"""Finance with 100,000 expenses: the overview page (time, queries), the XLSX statement and the CSV (time, peak memory).
+
+Run: .venv/bin/python -m bench.finance [COUNT]
+"""
+
+import datetime
+import json
+import sys
+import time
+import tracemalloc
+from decimal import Decimal
+
+from bench.harness import load_cocap_demo, setup_django, time_request
+
+
+def add_expenses(project, count):
+    """Bulk-create `count` expenses spread over partners, headings, months and statuses."""
+    from django.contrib.auth import get_user_model
+
+    from finance.models import CostCategory, Expenditure
+    from partners.models import add_months
+
+    partners = list(project.partners.all())
+    categories = list(CostCategory.objects.all())
+    activities = list(project.activities.all())
+    author = get_user_model().objects.get(username="demo-veneto")
+    reviewer = get_user_model().objects.get(username="demo-director")
+    statuses = ["verified", "verified", "submitted", "draft", "returned", "rejected"]
+    batch = []
+    for index in range(count):
+        status = statuses[index % len(statuses)]
+        amount = Decimal(10 + index % 990) + Decimal(index % 100) / 100
+        batch.append(
+            Expenditure(
+                partner=partners[index % len(partners)],
+                category=categories[index % len(categories)],
+                activity=activities[index % len(activities)],
+                date_incurred=add_months(project.start_date, index % 10) + datetime.timedelta(days=index % 27),
+                description=f"Bench expense {index}",
+                supplier="Bench supplier",
+                document_ref=f"B-{index}",
+                amount=amount,
+                currency="EUR",
+                exchange_rate=Decimal("1"),
+                amount_eur=amount,
+                status=status,
+                author=author,
+                reviewer=reviewer if status not in ("draft", "submitted") else None,
+            )
+        )
+        if len(batch) == 5000:
+            Expenditure.objects.bulk_create(batch)
+            batch = []
+    Expenditure.objects.bulk_create(batch)
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return result, round(time.perf_counter() - started, 2)
+
+
+def peak_mib(function):
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return round(peak / 2**20, 1)
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from finance.models import Expenditure
+
+    project = load_cocap_demo()
+    _, seconds = timed(lambda: add_expenses(project, count))
+    results = {"expenses": Expenditure.objects.count(), "insert_seconds": seconds}
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="demo-director"))
+    results["overview"] = time_request(client, "/finance/", repeat=5)
+    results["expense list"] = time_request(client, "/expenses/", repeat=5)
+
+    def statement():
+        return client.get("/finance/statement.xlsx").content
+
+    content, seconds = timed(statement)
+    results["statement.xlsx"] = {"seconds": seconds, "bytes": len(content), "peak_mib": peak_mib(statement)}
+
+    def expense_csv():
+        return b"".join(client.get("/expenses/export.csv").streaming_content)
+
+    content, seconds = timed(expense_csv)
+    results["expenses.csv"] = {"seconds": seconds, "bytes": len(content), "peak_mib": peak_mib(expense_csv)}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+import pytest
+from playwright.sync_api import expect
+
+from finance.models import Expenditure
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_partner_declares_an_expense_in_reais_and_the_director_verifies_it(
+    demo_project, log_in, live_server, page, screenshot, tmp_path
+):
+    invoice = tmp_path / "nota-fiscal.pdf"
+    invoice.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+
+    log_in("demo-riogrande")
+    page.get_by_role("link", name="Expenses").click()
+    page.get_by_role("link", name="Declare an expense").click()
+    page.get_by_label("Date incurred").fill("2026-11-03")
+    page.get_by_label("Budget heading").select_option(label="2. Travel")
+    page.get_by_label("Description").fill("Passagens para o seminário de Porto Alegre")
+    page.get_by_label("Amount in BRL").fill("1890.00")
+    page.get_by_label("Receipts").set_input_files(str(invoice))
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Expense saved as a draft.")).to_be_visible()
+    expect(page.locator("#receipts")).to_contain_text("nota-fiscal.pdf")
+    page.get_by_role("button", name="Submit for verification").click()
+    expect(page.get_by_text("Submitted for verification.")).to_be_visible()
+    screenshot("expense-submitted")
+    expense = Expenditure.objects.get(description="Passagens para o seminário de Porto Alegre")
+    assert expense.currency == "BRL" and expense.status == "submitted"
+    page.get_by_role("button", name="Log out").click()
+
+    log_in("demo-director")
+    page.goto(f"{live_server.url}/expenses/{expense.pk}/")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Expense verified.")).to_be_visible()
+    page.get_by_role("link", name="Finances").click()
+    expect(page.locator("#checks")).to_be_visible()
+    expect(page.locator("svg.absorption")).to_be_visible()
+    screenshot("finance-overview")
+    expense.refresh_from_db()
+    assert expense.status == "verified"
