@@ -14,19 +14,28 @@ from .models import Action, Activity, Evidence, Indicator, IndicatorValue, Progr
 LATE_TOLERANCE = 10
 
 
-def action_progress_subquery():
-    """Percent complete of the action's latest approved entry."""
+def _approved(until: datetime.date | None, prefix: str = "") -> Q:
+    """Approved entries, dated up to `until` when given."""
+    condition = Q(**{f"{prefix}status": ProgressEntry.Status.APPROVED})
+    if until is not None:
+        condition &= Q(**{f"{prefix}date__lte": until})
+    return condition
+
+
+def action_progress_subquery(until: datetime.date | None = None):
+    """Percent complete of the action's latest approved entry (dated up to `until`)."""
     return Subquery(
-        ProgressEntry.objects.filter(action=OuterRef("pk"), status=ProgressEntry.Status.APPROVED)
+        ProgressEntry.objects.filter(_approved(until), action=OuterRef("pk"))
         .order_by("-date", "-id")
         .values("percent_complete")[:1]
     )
 
 
-def _actions_with_progress() -> QuerySet[Action]:
-    approved = Q(progress_entries__status=ProgressEntry.Status.APPROVED)
+def actions_with_progress(until: datetime.date | None = None) -> QuerySet[Action]:
+    """Actions with `progress`, `first_report` and `last_report` from approved entries (dated up to `until`)."""
+    approved = _approved(until, "progress_entries__")
     return Action.objects.select_related("responsible__organisation").annotate(
-        progress=action_progress_subquery(),
+        progress=action_progress_subquery(until),
         first_report=Min("progress_entries__date", filter=approved),
         last_report=Max("progress_entries__date", filter=approved),
     )
@@ -37,7 +46,7 @@ def activity_list_with_progress(*, project: Project) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(project=project)
         .select_related("leader__organisation")
-        .prefetch_related(Prefetch("actions", queryset=_actions_with_progress()))
+        .prefetch_related(Prefetch("actions", queryset=actions_with_progress()))
     )
 
 
@@ -82,14 +91,19 @@ def activity_get(*, user, project: Project, number: int, today: datetime.date) -
     return _set_schedule([activity], project.elapsed_months(today))[0]
 
 
-def indicator_list_with_achieved(*, activity: Activity) -> QuerySet[Indicator]:
-    """Return the activity's indicators with `achieved`: the value of the latest approved entry."""
+def indicators_with_achieved(until: datetime.date | None = None) -> QuerySet[Indicator]:
+    """Indicators with `achieved`: the value of the latest approved entry (dated up to `until`)."""
     latest = (
-        IndicatorValue.objects.filter(indicator=OuterRef("pk"), entry__status=ProgressEntry.Status.APPROVED)
+        IndicatorValue.objects.filter(_approved(until, "entry__"), indicator=OuterRef("pk"))
         .order_by("-entry__date", "-entry_id")
         .values("value")[:1]
     )
-    return Indicator.objects.filter(activity=activity).annotate(achieved=Subquery(latest))
+    return Indicator.objects.annotate(achieved=Subquery(latest))
+
+
+def indicator_list_with_achieved(*, activity: Activity) -> QuerySet[Indicator]:
+    """Return the activity's indicators with `achieved`: the value of the latest approved entry."""
+    return indicators_with_achieved().filter(activity=activity)
 
 
 def progress_entry_list(
@@ -154,7 +168,7 @@ def recordable_actions(*, partner: Partner | None) -> QuerySet[Action]:
     if partner is None:
         return Action.objects.none()
     return (
-        _actions_with_progress()
+        actions_with_progress()
         .filter(Q(responsible=partner) | Q(responsible__isnull=True, activity__leader=partner))
         .select_related("activity")
     )
@@ -196,10 +210,23 @@ class GanttChart:
         return [(m, self.label_width + (m - 1) * self.month_width) for m in range(1, self.months + 1, 6)]
 
 
-def gantt_chart(*, project: Project, actions, today: datetime.date) -> GanttChart:
-    """Lay out planned months against approved reports for `actions` (prefetched with progress)."""
-    chart = GanttChart(months=project.duration_months, rows=[], today_x=None)
-    elapsed = project.elapsed_months(today)
+def gantt_action(action: Action, *, project: Project, elapsed: int) -> dict:
+    """Return what the Gantt chart draws of an action (prefetched with progress), as plain data."""
+    return {
+        "code": action.code,
+        "title": action.title,
+        "start_month": action.start_month,
+        "end_month": action.end_month,
+        "progress": action.progress or 0,
+        "first_month": project.month_of(action.first_report) if action.first_report else None,
+        "last_month": project.month_of(action.last_report) if action.last_report else None,
+        "late": is_late(action.progress or 0, action.start_month, action.end_month, elapsed),
+    }
+
+
+def gantt_layout(*, months: int, elapsed: int, marker_fraction: float, actions: list[dict]) -> GanttChart:
+    """Lay out planned months against the months with approved reports; a marker at `elapsed` + fraction."""
+    chart = GanttChart(months=months, rows=[], today_x=None)
 
     def x(month):
         return chart.label_width + (month - 1) * chart.month_width
@@ -207,21 +234,32 @@ def gantt_chart(*, project: Project, actions, today: datetime.date) -> GanttChar
     rows = []
     for index, action in enumerate(actions):
         actual_x, actual_width = None, 0
-        if action.first_report:
-            first, last = project.month_of(action.first_report), project.month_of(action.last_report)
-            actual_x, actual_width = x(first), (last - first + 1) * chart.month_width
+        if action["first_month"]:
+            actual_x = x(action["first_month"])
+            actual_width = (action["last_month"] - action["first_month"] + 1) * chart.month_width
         rows.append(
             GanttRow(
-                label=action.code,
-                title=action.title,
-                planned_x=x(action.start_month),
-                planned_width=(action.end_month - action.start_month + 1) * chart.month_width,
+                label=action["code"],
+                title=action["title"],
+                planned_x=x(action["start_month"]),
+                planned_width=(action["end_month"] - action["start_month"] + 1) * chart.month_width,
                 actual_x=actual_x,
                 actual_width=actual_width,
-                progress=action.progress or 0,
-                late=is_late(action.progress or 0, action.start_month, action.end_month, elapsed),
+                progress=action["progress"],
+                late=action["late"],
                 y=24 + index * chart.row_height,
             )
         )
-    today_x = x(elapsed) + chart.month_width * (today.day / 31) if 0 < elapsed < project.duration_months else None
-    return GanttChart(months=chart.months, rows=rows, today_x=today_x)
+    today_x = x(elapsed) + chart.month_width * marker_fraction if 0 < elapsed < months else None
+    return GanttChart(months=months, rows=rows, today_x=today_x)
+
+
+def gantt_chart(*, project: Project, actions, today: datetime.date) -> GanttChart:
+    """Lay out planned months against approved reports for `actions` (prefetched with progress), up to today."""
+    elapsed = project.elapsed_months(today)
+    return gantt_layout(
+        months=project.duration_months,
+        elapsed=elapsed,
+        marker_fraction=today.day / 31,
+        actions=[gantt_action(action, project=project, elapsed=elapsed) for action in actions],
+    )

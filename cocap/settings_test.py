@@ -21,3 +21,5 @@ WHITENOISE_AUTOREFRESH = True
 # Django's live server mounts MEDIA_ROOT under MEDIA_URL and cannot take None; nothing links to this path,
 # uploads are still reached only through the permission-checked views.
 MEDIA_URL = "/_media-not-linked/"
+# PDF renders run inline in tests; tests/reports/test_tasks.py runs them through django-tasks-db's worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

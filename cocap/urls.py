@@ -9,6 +9,7 @@ urlpatterns = [
     path("overview/", report_views.overview, name="overview"),
     path("", include("activities.urls")),
     path("", include("finance.urls")),
+    path("", include("reports.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

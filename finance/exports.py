@@ -27,7 +27,7 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-class _Sheet:
+class XlsxSheet:
     """A write-only sheet: money as numbers with two decimals, user text never read as a formula."""
 
     def __init__(self, workbook, title):
@@ -54,7 +54,7 @@ class _Sheet:
 
 
 def _money_sheet(workbook, title, rows, totals):
-    sheet = _Sheet(workbook, title)
+    sheet = XlsxSheet(workbook, title)
     sheet.row(title, _("Budget (EUR)"), _("Declared (EUR)"), _("Verified (EUR)"), _("Remaining (EUR)"), bold=True)
     for row in rows:
         sheet.row(row.label, row.budget, row.declared, row.verified, row.remaining)
@@ -62,7 +62,7 @@ def _money_sheet(workbook, title, rows, totals):
 
 
 def _expense_sheet(workbook, title, expenses):
-    sheet = _Sheet(workbook, title)
+    sheet = XlsxSheet(workbook, title)
     sheet.row(
         _("Date incurred"),
         _("Partner"),
@@ -116,7 +116,7 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview) -> 
     """Build the statement: a summary, the totals by heading, partner and activity, and the declared expenses."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
-    summary = _Sheet(workbook, _("Summary"))
+    summary = XlsxSheet(workbook, _("Summary"))
     summary.row(_("Financial statement"), project.title, bold=True)
     summary.row(_("Programme"), project.programme)
     if overview.partner is not None:

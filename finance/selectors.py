@@ -69,6 +69,7 @@ class MoneyRow:
     declared: Decimal = ZERO
     verified: Decimal = ZERO
     kind: str = ""
+    verified_in_period: Decimal = ZERO
 
     @property
     def remaining(self) -> Decimal:
@@ -94,42 +95,52 @@ DIMENSIONS = {
 }
 
 
-def money_by(dimension: str, *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure]) -> list[MoneyRow]:
-    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows."""
+def money_by(
+    dimension: str,
+    *,
+    lines: QuerySet[BudgetLine],
+    expenses: QuerySet[Expenditure],
+    period_start: datetime.date | None = None,
+) -> list[MoneyRow]:
+    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+
+    With `period_start`, also the verified costs incurred since that day.
+    """
     column, model, label, order = DIMENSIONS[dimension]
     budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
+    verified = Q(status=Expenditure.Status.VERIFIED)
+    since = verified & Q(date_incurred__gte=period_start) if period_start else Q(pk__in=[])
+    nothing = (ZERO, ZERO, ZERO)
     spent = {
-        key: (declared or ZERO, verified or ZERO)
-        for key, declared, verified in expenses.order_by()
+        key: (declared or ZERO, verified or ZERO, in_period or ZERO)
+        for key, declared, verified, in_period in expenses.order_by()
         .values_list(column)
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
-            verified=Sum("amount_eur", filter=Q(status=Expenditure.Status.VERIFIED)),
+            verified=Sum("amount_eur", filter=verified),
+            in_period=Sum("amount_eur", filter=since),
         )
     }
     keys = set(budgets) | set(spent)
     objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
     if model is Partner:
         objects = objects.select_related("organisation")
-    ordered = sorted(objects, key=order)
-    rows = [
-        MoneyRow(
+
+    def row(obj, pk, label_text, kind=""):
+        declared, verified, in_period = spent.get(pk, nothing)
+        return MoneyRow(
             key=obj,
-            label=label(obj),
-            budget=budgets.get(obj.pk, ZERO),
-            declared=spent.get(obj.pk, (ZERO, ZERO))[0],
-            verified=spent.get(obj.pk, (ZERO, ZERO))[1],
-            kind=getattr(obj, "kind", ""),
+            label=label_text,
+            budget=budgets.get(pk, ZERO),
+            declared=declared,
+            verified=verified,
+            kind=kind,
+            verified_in_period=in_period,
         )
-        for obj in ordered
-    ]
+
+    rows = [row(obj, obj.pk, label(obj), getattr(obj, "kind", "")) for obj in sorted(objects, key=order)]
     if None in keys:
-        declared, verified = spent.get(None, (ZERO, ZERO))
-        rows.append(
-            MoneyRow(
-                key=None, label=_("Not assigned"), budget=budgets.get(None, ZERO), declared=declared, verified=verified
-            )
-        )
+        rows.append(row(None, None, _("Not assigned")))
     return rows
 
 
@@ -304,8 +315,8 @@ class AbsorptionChart:
     today_x: float | None
 
 
-def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
-    width, height, left, bottom = 600, 200, 40, 20
+def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
+    """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
     monthly = dict(
         expenses.verified()
         .order_by()
@@ -313,23 +324,36 @@ def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Exp
         .values_list("month")
         .annotate(total=Sum("amount_eur"))
     )
-    months = project.duration_months
+    start = project.start_date.replace(day=1)
+    return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
+
+
+def absorption_layout(*, months: int, total: Decimal, monthly: list[Decimal]) -> AbsorptionChart:
+    """Lay out cumulative `monthly` verified EUR against spending `total` evenly over `months`."""
+    width, height, left, bottom = 600, 200, 40, 20
     scale_x = (width - left - 10) / months
-    scale_y = (height - bottom - 10) / float(budget.total_eligible_cost)
+    scale_y = (height - bottom - 10) / float(total)
     points, cumulative = [f"{left},{height - bottom}"], ZERO
-    last = min(project.elapsed_months(today), months)
-    for index in range(last):
-        month_start = add_months(project.start_date.replace(day=1), index)
-        cumulative += monthly.get(month_start, ZERO) or ZERO
+    for index, amount in enumerate(monthly):
+        cumulative += amount
         points.append(f"{left + (index + 1) * scale_x:.1f},{height - bottom - float(cumulative) * scale_y:.1f}")
     return AbsorptionChart(
         points=" ".join(points),
         plan_points=f"{left},{height - bottom} {width - 10},10",
         width=width,
         height=height,
-        top_label=_money(budget.total_eligible_cost),
+        top_label=_money(total),
         months=months,
-        today_x=left + last * scale_x if 0 < last < months else None,
+        today_x=left + len(monthly) * scale_x if 0 < len(monthly) < months else None,
+    )
+
+
+def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
+    months = min(project.elapsed_months(today), project.duration_months)
+    return absorption_layout(
+        months=project.duration_months,
+        total=budget.total_eligible_cost,
+        monthly=verified_by_month(project=project, expenses=expenses, months=months),
     )
 
 

@@ -1,11 +1,15 @@
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from partners.models import Project
+from partners.models import Membership, Project
 
 
 class ReportingPeriod(models.Model):
@@ -54,12 +58,41 @@ class ReportingPeriod(models.Model):
                 )
 
 
+# A render still queued or running after this long is taken as lost (its worker stopped) and may be retried.
+RENDER_STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+class ProgressReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Directors see every version of their projects' SALs; observers the approved ones; partner staff none.
+
+        The SAL holds every partner's money, which partner staff may not see.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff or user.is_superuser:
+            return self
+        memberships = Membership.objects.filter(user=user)
+        directed = memberships.filter(role=Membership.Role.DIRECTOR).values("project")
+        observed = memberships.filter(role=Membership.Role.OBSERVER).values("project")
+        return self.filter(
+            Q(period__project__in=directed) | Q(period__project__in=observed, status=ProgressReport.Status.APPROVED)
+        )
+
+
 class ProgressReport(models.Model):
     """A SAL: a version of the progress report for a period; frozen once approved."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         APPROVED = "approved", _("Approved")
+
+    class PdfStatus(models.TextChoices):
+        NONE = "none", _("Not rendered")
+        QUEUED = "queued", _("Waiting to be rendered")
+        RENDERING = "rendering", _("Rendering")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Rendering failed")
 
     period = models.ForeignKey(
         ReportingPeriod, on_delete=models.PROTECT, related_name="reports", verbose_name=_("reporting period")
@@ -70,7 +103,15 @@ class ProgressReport(models.Model):
     snapshot = models.JSONField(_("frozen figures"), null=True, blank=True, editable=False)
     pdf = models.FileField(_("PDF"), upload_to="sal/", blank=True, editable=False)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, editable=False)
-    language = models.CharField(_("language"), max_length=5, default="it")
+    pdf_status = models.CharField(
+        _("PDF status"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.NONE, editable=False
+    )
+    pdf_error = models.TextField(_("rendering error"), blank=True, editable=False)
+    pdf_started_at = models.DateTimeField(_("rendering started at"), null=True, blank=True, editable=False)
+    pdf_pages = models.PositiveIntegerField(_("PDF pages"), null=True, blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="it")
+    # Bumped on every change, so that a form opened on an older state cannot overwrite a newer one.
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
     )
@@ -85,22 +126,39 @@ class ProgressReport(models.Model):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
+    objects = ProgressReportQuerySet.as_manager()
+    # The snapshot is written once, on approval; the history keeps who changed the summary, approved and rendered.
+    history = HistoricalRecords(excluded_fields=["snapshot"])
+
     class Meta:
         verbose_name = _("progress report (SAL)")
         verbose_name_plural = _("progress reports (SAL)")
         ordering = ["period", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["period", "version"], name="progress_report_unique_version"),
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(status="draft"),
+                name="progress_report_one_draft_per_period",
+                violation_error_message=_("This period already has a SAL in draft."),
+            ),
             models.CheckConstraint(
                 condition=Q(status="draft")
-                | (
-                    Q(snapshot__isnull=False)
-                    & ~Q(pdf_sha256="")
-                    & Q(approved_by__isnull=False)
-                    & Q(approved_at__isnull=False)
-                ),
+                | (Q(snapshot__isnull=False) & Q(approved_by__isnull=False) & Q(approved_at__isnull=False)),
                 name="progress_report_approved_is_frozen",
-                violation_error_message=_("An approved report needs its frozen figures, PDF hash and approver."),
+                violation_error_message=_("An approved report needs its frozen figures and approver."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="approved") | Q(pdf_status="none", pdf="", pdf_sha256=""),
+                name="progress_report_draft_has_no_pdf",
+            ),
+            models.CheckConstraint(
+                condition=~Q(pdf_status="ready") | (~Q(pdf="") & ~Q(pdf_sha256="")),
+                name="progress_report_ready_pdf_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="progress_report_language_known",
             ),
         ]
 
@@ -110,3 +168,17 @@ class ProgressReport(models.Model):
     @property
     def project(self):
         return self.period.project
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    def render_retryable(self, now: datetime.datetime | None = None) -> bool:
+        """A failed render, or one queued or running for so long that its worker must have stopped."""
+        if self.status != self.Status.APPROVED:
+            return False
+        if self.pdf_status == self.PdfStatus.FAILED:
+            return True
+        waiting = self.pdf_status in (self.PdfStatus.QUEUED, self.PdfStatus.RENDERING)
+        started = self.pdf_started_at or self.approved_at
+        return waiting and started < (now or timezone.now()) - RENDER_STALE_AFTER

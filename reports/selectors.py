@@ -1,19 +1,48 @@
-"""Reads that bring the apps together: the project at a glance and, later, the SAL figures."""
+"""Reads that bring the apps together: the project at a glance, the dashboards and the SAL figures."""
 
+import dataclasses
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from activities.models import Activity, ProgressEntry
-from activities.selectors import activity_list_with_schedule, is_late, progress_entry_list, recordable_actions
-from finance.models import Budget
-from finance.selectors import budget_current, partner_list_with_money
+from activities.selectors import (
+    actions_with_progress,
+    activity_list_with_schedule,
+    activity_progress,
+    expected_progress,
+    gantt_action,
+    gantt_layout,
+    indicators_with_achieved,
+    is_late,
+    progress_entry_list,
+    recordable_actions,
+)
+from finance.models import Budget, BudgetLine, Expenditure
+from finance.selectors import (
+    ZERO,
+    MoneyRow,
+    absorption_layout,
+    budget_current,
+    eu_share_due,
+    money_by,
+    partner_list_with_money,
+    rule_checks,
+    verified_by_month,
+)
 from partners.models import GoverningBody, Partner, Project
 from partners.selectors import governing_body_list
 
-from .models import ReportingPeriod
+from .models import ProgressReport, ReportingPeriod
+
+# Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
+SNAPSHOT_SCHEMA = 1
 
 
 @dataclass(frozen=True)
@@ -93,3 +122,254 @@ def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
         "recent": list(entries.exclude(status=ProgressEntry.Status.DRAFT).order_by("-updated_at", "-id")[:10]),
         "periods": reporting_periods_upcoming(project=project, today=today),
     }
+
+
+def reporting_period_list_with_reports(*, user, project: Project) -> list[ReportingPeriod]:
+    """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first."""
+    reports = ProgressReport.objects.visible_to(user).select_related("approved_by").order_by("-version")
+    return list(
+        ReportingPeriod.objects.filter(project=project)
+        .prefetch_related(Prefetch("reports", queryset=reports, to_attr="versions"))
+        .order_by("number")
+    )
+
+
+def reporting_period_get(*, project: Project, number: int) -> ReportingPeriod:
+    return get_object_or_404(ReportingPeriod, project=project, number=number)
+
+
+def progress_report_get(*, user, pk: int) -> ProgressReport:
+    """Return the SAL, or 404 when the user may not see it."""
+    return get_object_or_404(
+        ProgressReport.objects.visible_to(user).select_related("period__project", "created_by", "approved_by"),
+        pk=pk,
+    )
+
+
+def progress_report_find_by_hash(*, user, sha256: str) -> QuerySet[ProgressReport]:
+    """Return the approved SALs of the user's projects whose PDF has this SHA-256."""
+    return ProgressReport.objects.filter(
+        period__project__in=Project.objects.visible_to(user),
+        status=ProgressReport.Status.APPROVED,
+        pdf_sha256=sha256.strip().lower(),
+    ).select_related("period__project", "approved_by")
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _percent(part: Decimal, whole: Decimal) -> str | None:
+    return str((100 * part / whole).quantize(Decimal("0.1"))) if whole else None
+
+
+def _money_rows(rows: list[MoneyRow]) -> list[dict]:
+    return [
+        {
+            "label": row.label,
+            "budget": _money(row.budget),
+            "verified_in_period": _money(row.verified_in_period),
+            "verified": _money(row.verified),
+            "percent": _percent(row.verified, row.budget),
+        }
+        for row in rows
+    ]
+
+
+def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> list[dict]:
+    """Each activity with its actions and indicators as of the period end, and the period's highlights."""
+    activities = (
+        Activity.objects.filter(project=project)
+        .select_related("leader__organisation")
+        .prefetch_related(Prefetch("actions", queryset=actions_with_progress(until=period.end)))
+        .order_by("number")
+    )
+    indicators = defaultdict(list)
+    for indicator in indicators_with_achieved(until=period.end).filter(activity__project=project).order_by("pk"):
+        indicators[indicator.activity_id].append(
+            {
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "target": _money(indicator.target),
+                "achieved": _money(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
+                "percent": _percent(indicator.achieved, indicator.target) if indicator.achieved is not None else None,
+            }
+        )
+    highlights = defaultdict(list)
+    approved_in_period = (
+        ProgressEntry.objects.for_project(project)
+        .filter(status=ProgressEntry.Status.APPROVED, date__range=(period.start, period.end))
+        .exclude(narrative="")
+        .select_related("action__activity", "partner__organisation")
+        .order_by("action__number", "date", "id")
+    )
+    for entry in approved_in_period:
+        highlights[entry.action.activity_id].append(
+            {
+                "date": entry.date.isoformat(),
+                "action": entry.action.code,
+                "partner": str(entry.partner),
+                "percent": entry.percent_complete,
+                "narrative": entry.narrative,
+            }
+        )
+    result = []
+    for activity in activities:
+        progress = activity_progress(activity)
+        actions = []
+        for action in activity.actions.all():
+            row = gantt_action(action, project=project, elapsed=elapsed)
+            row["responsible"] = str(action.responsible) if action.responsible else ""
+            row["expected"] = expected_progress(action.start_month, action.end_month, elapsed)
+            actions.append(row)
+        result.append(
+            {
+                "number": activity.number,
+                "kind": activity.get_kind_display(),
+                "title": activity.title,
+                "leader": str(activity.leader) if activity.leader else "",
+                "start_month": activity.start_month,
+                "end_month": activity.end_month,
+                "progress": progress,
+                "expected": expected_progress(activity.start_month, activity.end_month, elapsed),
+                "late": is_late(progress, activity.start_month, activity.end_month, elapsed),
+                "actions": actions,
+                "indicators": indicators[activity.pk],
+                "highlights": highlights[activity.pk],
+            }
+        )
+    return result
+
+
+def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
+    """Verified costs in the period and up to its end against the current budget, the EU share and the checks."""
+    budget = budget_current(project=project)
+    if budget is None:
+        return None
+    lines = BudgetLine.objects.filter(budget=budget)
+    expenses = Expenditure.objects.for_project(project).filter(date_incurred__lte=period.end)
+    headings = money_by("category", lines=lines, expenses=expenses, period_start=period.start)
+    partners = money_by("partner", lines=lines, expenses=expenses, period_start=period.start)
+    totals = MoneyRow(
+        key=None,
+        label=_("Total"),
+        budget=sum((h.budget for h in headings), ZERO),
+        verified=sum((h.verified for h in headings), ZERO),
+        verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
+    )
+    due = eu_share_due(headings, budget)
+    before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
+    return {
+        "budget_version": budget.version,
+        "total_eligible_cost": _money(budget.total_eligible_cost),
+        "eu_contribution": _money(budget.eu_contribution),
+        "eu_rate_percent": _percent(budget.eu_max_rate, Decimal(1)),
+        "headings": _money_rows(headings),
+        "partners": _money_rows(partners),
+        "totals": _money_rows([totals])[0],
+        "eu_share_due": _money(due),
+        "eu_share_in_period": _money(due - eu_share_due(before, budget)),
+        "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
+        "verified_by_month": [
+            _money(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
+        ],
+    }
+
+
+def _sal_pending(project: Project, period: ReportingPeriod) -> dict:
+    """What partners have put forward up to the period end and the directors have not yet accepted."""
+    status = ProgressEntry.Status
+    entries = (
+        ProgressEntry.objects.for_project(project)
+        .filter(date__lte=period.end)
+        .aggregate(
+            submitted=Count("pk", filter=Q(status=status.SUBMITTED)),
+            returned=Count("pk", filter=Q(status=status.RETURNED)),
+            drafts=Count("pk", filter=Q(status=status.DRAFT)),
+        )
+    )
+    money = Expenditure.Status
+    expenses = (
+        Expenditure.objects.for_project(project)
+        .filter(date_incurred__lte=period.end)
+        .aggregate(
+            submitted=Count("pk", filter=Q(status=money.SUBMITTED)),
+            submitted_eur=Sum("amount_eur", filter=Q(status=money.SUBMITTED)),
+            returned=Count("pk", filter=Q(status=money.RETURNED)),
+            returned_eur=Sum("amount_eur", filter=Q(status=money.RETURNED)),
+            drafts=Count("pk", filter=Q(status=money.DRAFT)),
+        )
+    )
+    return {
+        "entries_submitted": entries["submitted"],
+        "entries_returned": entries["returned"],
+        "entries_draft": entries["drafts"],
+        "expenses_submitted": expenses["submitted"],
+        "expenses_submitted_eur": _money(expenses["submitted_eur"] or ZERO),
+        "expenses_returned": expenses["returned"],
+        "expenses_returned_eur": _money(expenses["returned_eur"] or ZERO),
+        "expenses_draft": expenses["drafts"],
+    }
+
+
+def progress_report_figures(report: ProgressReport) -> dict:
+    """Gather every figure of the SAL from approved and verified data, as JSON-ready data in its language.
+
+    The same data is frozen on approval and read back for the preview, the PDF and the XLSX.
+    """
+    period = report.period
+    project = period.project
+    elapsed = project.elapsed_months(period.end)
+    with translation.override(report.language):
+        return {
+            "schema": SNAPSHOT_SCHEMA,
+            "generated_at": timezone.now().isoformat(),
+            "language": report.language,
+            "version": report.version,
+            "summary": report.summary,
+            "project": {
+                "code": project.code,
+                "title": project.title,
+                "programme": project.programme,
+                "start": project.start_date.isoformat(),
+                "end": project.end_date.isoformat(),
+                "duration_months": project.duration_months,
+                "lead_partner": str(Partner.objects.for_project(project).filter(role=Partner.Role.LEAD).first() or ""),
+            },
+            "period": {
+                "number": period.number,
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "due_date": period.due_date.isoformat(),
+                "first_month": project.month_of(period.start),
+                "last_month": elapsed,
+            },
+            "activities": _sal_activities(project, period, elapsed),
+            "finance": _sal_finance(project, period, elapsed),
+            "pending": _sal_pending(project, period),
+        }
+
+
+def progress_report_document(report: ProgressReport) -> dict:
+    """Return what the preview, the PDF and the XLSX show: the frozen figures once approved, else live ones.
+
+    Charts are laid out from the figures, so the frozen SAL draws the same charts forever.
+    """
+    figures = report.snapshot if report.is_frozen else progress_report_figures(report)
+    elapsed = figures["period"]["last_month"]
+    months = figures["project"]["duration_months"]
+    end_day = datetime.date.fromisoformat(figures["period"]["end"]).day
+    marker = end_day / 31
+    activities = [
+        (activity, gantt_layout(months=months, elapsed=elapsed, marker_fraction=marker, actions=activity["actions"]))
+        for activity in figures["activities"]
+    ]
+    finance = figures["finance"]
+    absorption = None
+    if finance:
+        absorption = absorption_layout(
+            months=months,
+            total=Decimal(finance["total_eligible_cost"]),
+            monthly=[Decimal(amount) for amount in finance["verified_by_month"]],
+        )
+    return {"figures": figures, "activities": activities, "absorption": absorption}

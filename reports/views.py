@@ -1,11 +1,34 @@
+import hashlib
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from cocap.forms import form_add_service_errors
+from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
-from partners.selectors import project_current
+from partners.selectors import project_current, project_current_or_404
 
-from .selectors import dashboard_director, dashboard_partner, project_overview
+from . import services
+from .exports import progress_report_xlsx
+from .forms import ProgressReportCreateForm, ProgressReportForm, VerifyForm
+from .models import ProgressReport
+from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
+from .selectors import (
+    dashboard_director,
+    dashboard_partner,
+    progress_report_document,
+    progress_report_find_by_hash,
+    progress_report_get,
+    project_overview,
+    reporting_period_get,
+    reporting_period_list_with_reports,
+)
 
 
 @login_required
@@ -31,3 +54,151 @@ def overview(request):
     project = project_current(user=request.user)
     overview = project_overview(project=project) if project else None
     return render(request, "reports/home.html", {"overview": overview})
+
+
+def _reports_project(request):
+    project = project_current_or_404(user=request.user)
+    if not user_can_view_reports(request.user, project):
+        raise PermissionDenied(_("The SAL is read by the directors and observers of the project."))
+    return project
+
+
+@login_required
+def report_list(request):
+    """List the reporting periods with the SAL versions the user may read; directors start a new version here."""
+    project = project_current_or_404(user=request.user)
+    can_prepare = user_can_prepare_report(request.user, project)
+    return render(
+        request,
+        "reports/report_list.html",
+        {
+            "project": project,
+            "periods": reporting_period_list_with_reports(user=request.user, project=project),
+            "can_prepare": can_prepare,
+            "can_view": user_can_view_reports(request.user, project),
+            "create_form": ProgressReportCreateForm(initial={"language": translation.get_language()}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_create(request, number):
+    """Start the next version of a period's SAL as a draft."""
+    project = _reports_project(request)
+    period = reporting_period_get(project=project, number=number)
+    form = ProgressReportCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the language of the report."))
+        return redirect("reports:report-list")
+    try:
+        report = services.progress_report_create(actor=request.user, period=period, **form.cleaned_data)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("reports:report-list")
+    messages.success(request, _("Draft created: check the figures, write the summary, then approve."))
+    return redirect("reports:report-detail", pk=report.pk)
+
+
+@login_required
+def report_detail(request, pk):
+    """Preview the SAL as it will print; directors edit the draft's summary here."""
+    report = progress_report_get(user=request.user, pk=pk)
+    can_change = user_can_change_report(request.user, report)
+    form = ProgressReportForm(instance=report, initial={"revision": report.revision}) if can_change else None
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied(_("This SAL can no longer be changed."))
+        form = ProgressReportForm(request.POST, instance=ProgressReport.objects.get(pk=report.pk))
+        if form.is_valid():
+            try:
+                services.progress_report_update(actor=request.user, report=report, **form.cleaned_data)
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+            else:
+                messages.success(request, _("Summary saved."))
+                return redirect("reports:report-detail", pk=report.pk)
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "project": report.project,
+            "document": progress_report_document(report),
+            "form": form,
+            "can_approve": can_change,
+            "can_retry": user_can_prepare_report(request.user, report.project) and report.render_retryable(),
+            "rendering": report.is_frozen
+            and report.pdf_status in (report.PdfStatus.QUEUED, report.PdfStatus.RENDERING),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_approve(request, pk):
+    """Approve the draft: its figures are frozen and its PDF is rendered in the background."""
+    report = progress_report_get(user=request.user, pk=pk)
+    revision = request.POST.get("revision", "")
+    run_service(
+        request,
+        services.progress_report_approve,
+        _("SAL approved: its figures are frozen. The PDF is being rendered."),
+        report=report,
+        revision=int(revision) if revision.isdigit() else -1,
+    )
+    return redirect("reports:report-detail", pk=report.pk)
+
+
+@login_required
+@require_POST
+def report_render_retry(request, pk):
+    report = progress_report_get(user=request.user, pk=pk)
+    run_service(request, services.progress_report_render_retry, _("The PDF is being rendered again."), report=report)
+    return redirect("reports:report-detail", pk=report.pk)
+
+
+@login_required
+def report_pdf(request, pk):
+    """Download the frozen PDF exactly as stored at approval."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if report.pdf_status != ProgressReport.PdfStatus.READY:
+        raise Http404(_("The PDF of this SAL is not ready."))
+    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=_pdf_name(report) + ".pdf")
+    response["Content-Type"] = "application/pdf"
+    return response
+
+
+@login_required
+def report_xlsx(request, pk):
+    """Download the SAL's tables as a spreadsheet, from the frozen figures once approved."""
+    report = progress_report_get(user=request.user, pk=pk)
+    document = progress_report_document(report)
+    response = HttpResponse(
+        progress_report_xlsx(report, document["figures"]),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_pdf_name(report)}.xlsx"'
+    return response
+
+
+def _pdf_name(report: ProgressReport) -> str:
+    draft = "" if report.is_frozen else "-draft"
+    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
+
+
+@login_required
+def report_verify(request):
+    """Say whether a PDF (or its SHA-256) is a SAL approved in one of the user's projects."""
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    checked, matches = None, []
+    if request.method == "POST" and form.is_valid():
+        checked = form.cleaned_data["sha256"]
+        if form.cleaned_data["pdf"]:
+            digest = hashlib.sha256()
+            for chunk in form.cleaned_data["pdf"].chunks():
+                digest.update(chunk)
+            checked = digest.hexdigest()
+        matches = list(progress_report_find_by_hash(user=request.user, sha256=checked))
+    return render(request, "reports/report_verify.html", {"form": form, "checked": checked, "matches": matches})

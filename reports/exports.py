@@ -1,0 +1,116 @@
+"""The SAL's tables as an XLSX companion to the PDF, from the same figures."""
+
+import io
+from decimal import Decimal
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from finance.exports import XlsxSheet
+
+from .models import ProgressReport
+
+
+def _money(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+def _money_sheet(workbook, title: str, label: str, rows: list[dict], totals: dict | None = None):
+    sheet = XlsxSheet(workbook, title)
+    sheet.row(
+        label,
+        _("Budget (EUR)"),
+        _("Verified in the period (EUR)"),
+        _("Verified to date (EUR)"),
+        _("Verified / budget (%)"),
+        bold=True,
+    )
+    for row in [*rows, *([totals] if totals else [])]:
+        sheet.row(
+            row["label"],
+            _money(row["budget"]),
+            _money(row["verified_in_period"]),
+            _money(row["verified"]),
+            float(row["percent"]) if row["percent"] is not None else None,
+            bold=row is totals,
+        )
+
+
+def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
+    """Write the SAL's tables: actions, indicators, highlights, money by heading and partner, checks, pending."""
+    with translation.override(report.language):
+        workbook = Workbook(write_only=True)
+        actions = XlsxSheet(workbook, _("Actions"))
+        actions.row(
+            _("Activity"),
+            _("Action"),
+            _("Title"),
+            _("Responsible"),
+            _("Planned start month"),
+            _("Planned end month"),
+            _("Progress (%)"),
+            _("Expected (%)"),
+            _("Late"),
+            bold=True,
+        )
+        indicators = XlsxSheet(workbook, _("Indicators"))
+        indicators.row(_("Activity"), _("Indicator"), _("Unit"), _("Target"), _("Achieved"), bold=True)
+        highlights = XlsxSheet(workbook, _("Highlights"))
+        highlights.row(
+            _("Activity"), _("Action"), _("Date"), _("Partner"), _("Progress (%)"), _("Narrative"), bold=True
+        )
+        for activity in figures["activities"]:
+            for action in activity["actions"]:
+                actions.row(
+                    activity["number"],
+                    action["code"],
+                    action["title"],
+                    action["responsible"],
+                    action["start_month"],
+                    action["end_month"],
+                    action["progress"],
+                    action["expected"],
+                    _("yes") if action["late"] else _("no"),
+                )
+            for indicator in activity["indicators"]:
+                indicators.row(
+                    activity["number"],
+                    indicator["name"],
+                    indicator["unit"],
+                    _money(indicator["target"]),
+                    _money(indicator["achieved"]),
+                )
+            for highlight in activity["highlights"]:
+                highlights.row(
+                    activity["number"],
+                    highlight["action"],
+                    highlight["date"],
+                    highlight["partner"],
+                    highlight["percent"],
+                    highlight["narrative"],
+                )
+        finance = figures["finance"]
+        if finance:
+            _money_sheet(workbook, _("By heading"), _("Heading"), finance["headings"], finance["totals"])
+            _money_sheet(workbook, _("By partner"), _("Partner"), finance["partners"], finance["totals"])
+            checks = XlsxSheet(workbook, _("EU rule checks"))
+            checks.row(_("Check"), _("Figures"), _("Verdict"), bold=True)
+            for check in finance["checks"]:
+                checks.row(check["title"], check["figures"], check["verdict"])
+        pending = figures["pending"]
+        sheet = XlsxSheet(workbook, _("Pending"))
+        sheet.row(_("Still pending at the period end"), _("Number"), _("Amount (EUR)"), bold=True)
+        sheet.row(_("Progress entries awaiting review"), pending["entries_submitted"], None)
+        sheet.row(_("Progress entries returned to partners"), pending["entries_returned"], None)
+        sheet.row(
+            _("Expenses awaiting verification"),
+            pending["expenses_submitted"],
+            _money(pending["expenses_submitted_eur"]),
+        )
+        sheet.row(
+            _("Expenses returned to partners"), pending["expenses_returned"], _money(pending["expenses_returned_eur"])
+        )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()

@@ -1,0 +1,52 @@
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import ProgressReport
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# A SAL PDF of many pages with charts stays well below this; it bounds the work a verification may cause.
+VERIFY_MAX_BYTES = 100 * 1024 * 1024
+
+
+class ProgressReportCreateForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
+
+
+class ProgressReportForm(forms.ModelForm):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["summary", "language"]
+        labels = {"language": _("Language of the report")}
+        widgets = {"summary": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {
+            "summary": _("The directors' assessment of the period: results, delays and their causes, next steps.")
+        }
+
+
+class VerifyForm(forms.Form):
+    sha256 = forms.CharField(label=_("SHA-256 of the PDF"), required=False, max_length=64 + 8)
+    pdf = forms.FileField(label=_("or the PDF file itself"), required=False)
+
+    def clean_sha256(self):
+        value = self.cleaned_data["sha256"].strip().lower()
+        if value and not SHA256.match(value):
+            raise ValidationError(_("A SHA-256 is 64 hexadecimal characters (0-9, a-f)."), code="not_sha256")
+        return value
+
+    def clean_pdf(self):
+        pdf = self.cleaned_data["pdf"]
+        if pdf and pdf.size > VERIFY_MAX_BYTES:
+            raise ValidationError(_("The file is larger than any SAL: it cannot be one of them."), code="too_large")
+        return pdf
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("sha256") and not data.get("pdf"):
+            raise ValidationError(_("Enter the SHA-256 or choose the PDF file."), code="empty")
+        return data

@@ -1,0 +1,116 @@
+"""Writes on the SAL: drafting a version, editing it, approving (freezing) it and having its PDF rendered."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ProgressReport, ReportingPeriod
+from .permissions import user_can_prepare_report
+from .selectors import progress_report_figures
+from .tasks import progress_report_render
+
+PdfStatus = ProgressReport.PdfStatus
+
+
+def _check_director(actor, project):
+    if not user_can_prepare_report(actor, project):
+        raise PermissionDenied(_("Only the project's directors prepare the SAL."))
+
+
+def _lock_draft(report: ProgressReport, revision: int | None) -> ProgressReport:
+    """Lock the report's row and check that it is still the draft the user saw."""
+    locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
+    if locked.status != ProgressReport.Status.DRAFT:
+        raise ValidationError(
+            _("Version %(version)d was approved meanwhile and can no longer change; a correction is a new version.")
+            % {"version": locked.version},
+            code="frozen",
+        )
+    if revision is not None and locked.revision != revision:
+        raise ValidationError(
+            _("Someone else changed this SAL meanwhile. Reload the page to see their changes, then try again."),
+            code="stale",
+        )
+    return locked
+
+
+@transaction.atomic
+def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> ProgressReport:
+    """Start the next version of the period's SAL as a draft, taking over the latest version's summary."""
+    _check_director(actor, period.project)
+    ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    existing = ProgressReport.objects.filter(period=period)
+    draft = existing.filter(status=ProgressReport.Status.DRAFT).first()
+    if draft is not None:
+        raise ValidationError(
+            _("Version %(version)d of this SAL is still a draft: edit or approve it first.")
+            % {"version": draft.version},
+            code="draft_exists",
+        )
+    latest = existing.order_by("-version").first()
+    report = ProgressReport(
+        period=period,
+        version=(existing.aggregate(last=Max("version"))["last"] or 0) + 1,
+        language=language,
+        summary=latest.summary if latest else "",
+        created_by=actor,
+    )
+    report.full_clean(validate_constraints=False)
+    report._history_user = actor
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError as error:
+        raise ValidationError(_("Another director started this version at the same moment."), code="race") from error
+    return report
+
+
+@transaction.atomic
+def progress_report_update(
+    *, actor, report: ProgressReport, summary: str, language: str, revision: int
+) -> ProgressReport:
+    """Change the draft's summary and language."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    locked.summary, locked.language = summary, language
+    locked.revision += 1
+    locked.full_clean()
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
+    """Freeze the draft: store every figure as a snapshot, then have the PDF rendered once committed."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    locked.snapshot = progress_report_figures(locked)
+    locked.status = ProgressReport.Status.APPROVED
+    locked.approved_by, locked.approved_at = actor, timezone.now()
+    locked.revision += 1
+    _queue_render(locked)
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def progress_report_render_retry(*, actor, report: ProgressReport) -> ProgressReport:
+    """Queue the PDF of an approved SAL again after a failed or lost render."""
+    _check_director(actor, report.project)
+    locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
+    if not locked.render_retryable():
+        raise ValidationError(_("The PDF of this SAL is not waiting for a retry."), code="not_retryable")
+    _queue_render(locked)
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
+def _queue_render(report: ProgressReport):
+    report.pdf_status, report.pdf_error, report.pdf_started_at = PdfStatus.QUEUED, "", timezone.now()
+    report_id = report.pk
+    transaction.on_commit(lambda: progress_report_render.enqueue(report_id))

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("sal/", views.report_list, name="report-list"),
+    path("sal/verify/", views.report_verify, name="report-verify"),
+    path("sal/periods/<int:number>/new/", views.report_create, name="report-create"),
+    path("sal/<int:pk>/", views.report_detail, name="report-detail"),
+    path("sal/<int:pk>/approve/", views.report_approve, name="report-approve"),
+    path("sal/<int:pk>/render/", views.report_render_retry, name="report-render-retry"),
+    path("sal/<int:pk>/pdf/", views.report_pdf, name="report-pdf"),
+    path("sal/<int:pk>/xlsx/", views.report_xlsx, name="report-xlsx"),
+]
