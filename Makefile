@@ -16,8 +16,13 @@ run: $(VENV)/.installed
 	scripts/system-deps
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py load_cocap --demo
-	@echo "Serving the COCAP portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Serving the COCAP portal on http://$(HOST):$(PORT)/ with the SAL PDF worker (Ctrl-C stops both)"
+	DJANGO_DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The task worker alone (renders SAL PDFs), for a deployment where the web server runs elsewhere.
+serve-worker: $(VENV)/.installed
+	$(PY) manage.py db_worker
 
 test: $(VENV)/.installed
 	scripts/system-deps --test

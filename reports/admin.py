@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ProgressReport, ReportingPeriod
 
@@ -11,26 +12,35 @@ class ReportingPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(admin.ModelAdmin):
-    list_display = ["period", "version", "status", "approved_by", "approved_at", "pdf_sha256"]
-    list_filter = ["status", "period__project"]
+class ProgressReportAdmin(SimpleHistoryAdmin):
+    list_display = ["period", "version", "status", "language", "approved_by", "approved_at", "pdf_status"]
+    list_filter = ["status", "pdf_status", "language", "period__project"]
     search_fields = ["summary", "pdf_sha256"]
     list_select_related = ["period__project", "approved_by"]
-    # Approval freezes a SAL with its snapshot and PDF; that happens in the portal, not here.
+    # Versions are numbered, approved (frozen) and rendered in the portal, where the rules live; here a draft's
+    # summary and language can be corrected.
     readonly_fields = [
+        "period",
+        "version",
         "status",
         "pdf",
         "pdf_sha256",
-        "snapshot",
+        "pdf_status",
+        "pdf_pages",
+        "pdf_error",
+        "pdf_started_at",
         "approved_by",
         "approved_at",
         "created_by",
         "created_at",
     ]
 
+    def has_add_permission(self, request):
+        return False
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
+        # An edit form opened in the portal on the older text must not overwrite this one.
+        obj.revision += 1
         super().save_model(request, obj, form, change)
 
     def has_change_permission(self, request, obj=None):

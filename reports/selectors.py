@@ -126,7 +126,7 @@ def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
 
 def reporting_period_list_with_reports(*, user, project: Project) -> list[ReportingPeriod]:
     """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first."""
-    reports = ProgressReport.objects.visible_to(user).select_related("approved_by").order_by("-version")
+    reports = ProgressReport.objects.visible_to(user).defer("snapshot", "summary").order_by("-version")
     return list(
         ReportingPeriod.objects.filter(project=project)
         .prefetch_related(Prefetch("reports", queryset=reports, to_attr="versions"))

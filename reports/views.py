@@ -191,7 +191,7 @@ def _pdf_name(report: ProgressReport) -> str:
 @login_required
 def report_verify(request):
     """Say whether a PDF (or its SHA-256) is a SAL approved in one of the user's projects."""
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     checked, matches = None, []
     if request.method == "POST" and form.is_valid():
         checked = form.cleaned_data["sha256"]

@@ -96,3 +96,31 @@ def test_admin_refuses_partner_staff_without_a_partner(superuser_client, cocap):
     )
     assert "Partner staff need a partner; directors and observers have none." in response.content.decode()
     assert not Membership.objects.filter(user=user).exists()
+
+
+def test_admin_corrects_a_draft_sal_summary_and_cannot_touch_an_approved_one(superuser_client, cocap):
+    from django.utils import timezone
+
+    from reports.models import ProgressReport
+
+    period1, period2 = cocap.reporting_periods.order_by("number")[:2]
+    user = UserFactory()
+    draft = ProgressReport.objects.create(period=period1, created_by=user, summary="Bozza")
+    approved = ProgressReport.objects.create(
+        period=period2,
+        created_by=user,
+        status="approved",
+        snapshot={"schema": 1},
+        approved_by=user,
+        approved_at=timezone.now(),
+        summary="Approvato",
+    )
+    url = reverse("admin:reports_progressreport_change", args=[draft.pk])
+    response = superuser_client.post(url, {"summary": "Bozza corretta", "language": "it"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.summary, draft.revision) == ("Bozza corretta", 2)
+    url = reverse("admin:reports_progressreport_change", args=[approved.pk])
+    assert superuser_client.post(url, {"summary": "Riscritto", "language": "it"}).status_code == 403
+    assert ProgressReport.objects.get(pk=approved.pk).summary == "Approvato"
+    assert superuser_client.get(reverse("admin:reports_progressreport_add")).status_code == 403

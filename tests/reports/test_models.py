@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from reports.models import ProgressReport
 from tests.constraints import assert_db_refuses, assert_invalid
@@ -39,8 +40,49 @@ def test_approved_report_must_be_frozen():
     )
 
 
+def _approved(period, user, version=1, **fields):
+    return ProgressReport.objects.create(
+        period=period,
+        version=version,
+        created_by=user,
+        status=ProgressReport.Status.APPROVED,
+        snapshot={"schema": 1},
+        approved_by=user,
+        approved_at=timezone.now(),
+        **fields,
+    )
+
+
 def test_report_versions_are_unique_per_period():
     period = ReportingPeriodFactory()
     user = UserFactory()
-    ProgressReport.objects.create(period=period, version=1, created_by=user)
+    _approved(period, user)
     assert_db_refuses(lambda: ProgressReport.objects.create(period=period, version=1, created_by=user))
+
+
+def test_a_period_has_one_draft_at_a_time():
+    period = ReportingPeriodFactory()
+    user = UserFactory()
+    ProgressReport.objects.create(period=period, version=1, created_by=user)
+    assert_db_refuses(lambda: ProgressReport.objects.create(period=period, version=2, created_by=user))
+
+
+def test_a_draft_has_no_pdf():
+    period = ReportingPeriodFactory()
+    assert_db_refuses(
+        lambda: ProgressReport.objects.create(
+            period=period, created_by=UserFactory(), pdf="sal/x.pdf", pdf_sha256="a" * 64, pdf_status="ready"
+        )
+    )
+
+
+def test_a_ready_pdf_has_its_file_and_hash():
+    period = ReportingPeriodFactory()
+    assert_db_refuses(lambda: _approved(period, UserFactory(), pdf_status="ready", pdf="sal/x.pdf"))
+    assert_db_refuses(lambda: _approved(period, UserFactory(), pdf_status="ready", pdf_sha256="a" * 64))
+
+
+def test_a_report_language_is_one_of_the_portal_languages():
+    assert_db_refuses(
+        lambda: ProgressReport.objects.create(period=ReportingPeriodFactory(), created_by=UserFactory(), language="fr")
+    )
