@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages serve-worker check-deploy clean
+.PHONY: run test lint format messages serve serve-worker check-deploy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(VENV)/.installed
 	@echo "Serving the COCAP portal on http://$(HOST):$(PORT)/ with the SAL PDF worker (Ctrl-C stops both)"
 	DJANGO_DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+# As in production: gunicorn (gunicorn.conf.py) on PostgreSQL (DATABASE_URL, by default the local server's
+# database cocap), whitenoise, and the SAL task worker. See README.md, Production.
+serve: $(VENV)/.installed
+	scripts/system-deps
+	scripts/serve
 
 # The task worker alone (renders SAL PDFs), for a deployment where the web server runs elsewhere.
 serve-worker: $(VENV)/.installed

@@ -1,9 +1,13 @@
 """Write helpers shared by the apps' services: audited saves and review transitions."""
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 def save_audited(instance, actor, **clean_kwargs):
@@ -42,7 +46,11 @@ def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, n
 
 
 def attachments_store(uploads, *, build, actor):
-    """Store checked uploads as attachment records made by `build(upload)`; on failure remove the files written."""
+    """Store checked uploads as attachment records made by `build(upload)`; on failure remove the files written.
+
+    Call inside the transaction that creates the record they belong to: a storage failure (a full disk)
+    becomes a ValidationError, which rolls the record back too.
+    """
     written = []
     try:
         for upload in uploads:
@@ -51,7 +59,18 @@ def attachments_store(uploads, *, build, actor):
             attachment.content_type = upload.content_type
             attachment.size = upload.size
             attachment.uploaded_by = actor
-            attachment.file.save(upload.stored_name, upload.file, save=False)
+            try:
+                attachment.file.save(upload.stored_name, upload.file, save=False)
+            except OSError as error:
+                logger.exception("Storing the upload %r failed", upload.original_name)
+                raise ValidationError(
+                    _(
+                        "The server could not store the file %(name)s (%(reason)s). Nothing was saved: "
+                        "try again later, and tell an administrator if it happens again."
+                    )
+                    % {"name": upload.original_name, "reason": error.strerror or error},
+                    code="storage_failed",
+                ) from error
             written.append(attachment.file)
             save_audited(attachment, actor)
     except BaseException:

@@ -23,3 +23,5 @@ WHITENOISE_AUTOREFRESH = True
 MEDIA_URL = "/_media-not-linked/"
 # PDF renders run inline in tests; tests/reports/test_tasks.py runs them through django-tasks-db's worker.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Most tests log users in with force_login and no second factor; tests/cocap/test_two_factor.py turns it on.
+COCAP_TWO_FACTOR = False

@@ -344,3 +344,32 @@ def test_pages_keep_their_query_count_when_the_data_grows_tenfold(
     with django_assert_num_queries(queries):
         response = client.get(reverse(url))
     assert response.status_code == 200
+
+
+def test_a_full_disk_on_upload_gives_a_clear_error_and_saves_nothing(client, world, monkeypatch, settings):
+    import errno
+
+    from django.core.files.storage import FileSystemStorage
+
+    stored = []
+    real_save = FileSystemStorage._save
+
+    def save_then_fill_the_disk(self, name, content):
+        if stored:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        stored.append(real_save(self, name, content))
+        return stored[-1]
+
+    monkeypatch.setattr(FileSystemStorage, "_save", save_then_fill_the_disk)
+    client.force_login(world.staff_a)
+    media = settings.MEDIA_ROOT
+    before = {path for path in media.rglob("*") if path.is_file()}
+    form = _expense_form(world, receipts=[upload("first.pdf"), upload("second.pdf")])
+    response = client.post(reverse("finance:expense-create"), form)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "The server could not store the file second.pdf (No space left on device). Nothing was saved" in content
+    assert not Expenditure.objects.filter(description="Bus tickets for the seminar").exists()
+    assert not Receipt.objects.filter(original_name__in=["first.pdf", "second.pdf"]).exists()
+    left = {path for path in media.rglob("*") if path.is_file()} - before
+    assert stored and not left, "the first file was left behind"

@@ -11,6 +11,9 @@ def database_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+# The worker closes the database connection after each task, as a long-running process should: the test
+# cannot run inside a transaction that is rolled back at its end.
+@pytest.mark.django_db(transaction=True)
 def test_approval_queues_the_render_and_the_database_worker_renders_it(
     sal_world, database_tasks, django_capture_on_commit_callbacks
 ):

@@ -1,0 +1,58 @@
+import logging
+
+import pytest
+from django.core import mail
+from django.db import OperationalError
+from django.urls import reverse
+
+from tests.factories import ProjectFactory, director_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_answers_ok_when_the_database_answers(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_answers_503_when_the_database_does_not(client, monkeypatch):
+    class DeadConnection:
+        def cursor(self):
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("cocap.views.connection", DeadConnection())
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+
+
+def test_each_request_is_logged_on_one_line_with_the_user_id_and_status(client, caplog):
+    user = director_of(ProjectFactory(), user__username="mario.rossi", user__email="mario@example.org")
+    client.force_login(user)
+    with caplog.at_level(logging.INFO, logger="cocap.requests"):
+        client.get(reverse("overview"))
+        client.get("/no-such-page/")
+    lines = [record.getMessage() for record in caplog.records if record.name == "cocap.requests"]
+    assert lines[0].startswith(f"GET /overview/ 200 user={user.pk} ")
+    assert lines[1].startswith(f"GET /no-such-page/ 404 user={user.pk} ")
+    assert not any("mario" in line for line in lines)
+
+
+def test_a_server_error_is_logged_and_mailed_to_the_admins(client, settings, monkeypatch, caplog):
+    settings.ADMINS = ["ops@example.org"]
+    client.raise_request_exception = False
+    user = director_of(ProjectFactory())
+    client.force_login(user)
+
+    def broken(**kwargs):
+        raise RuntimeError("the overview broke")
+
+    monkeypatch.setattr("reports.views.project_overview", broken)
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = client.get(reverse("overview"))
+    assert response.status_code == 500
+    assert any(record.exc_info and "the overview broke" in str(record.exc_info[1]) for record in caplog.records)
+    [message] = mail.outbox
+    assert message.to == ["ops@example.org"] and "/overview/" in message.subject
