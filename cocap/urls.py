@@ -20,3 +20,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]
+
+handler500 = "cocap.views.server_error_or_unavailable"

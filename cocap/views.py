@@ -1,13 +1,16 @@
-"""Helpers shared by the apps' views, and the health check."""
+"""Helpers shared by the apps' views, the health check and the error page."""
 
 import logging
+import sys
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import server_error
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +39,17 @@ def health(request):
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def server_error_or_unavailable(request):
+    """Answer 503 "try again in a moment" when the database dropped the request (a restart), else the 500 page.
+
+    Django calls this while handling the exception, in a view or in a middleware (the session, the user),
+    so sys.exc_info() tells which. The request's transaction was rolled back: nothing is half-saved, and
+    the next request reconnects (CONN_HEALTH_CHECKS).
+    """
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(render_to_string("503.html", request=None), status=503)
+        response["Retry-After"] = "10"
+        return response
+    return server_error(request)

@@ -56,3 +56,18 @@ def test_a_server_error_is_logged_and_mailed_to_the_admins(client, settings, mon
     assert any(record.exc_info and "the overview broke" in str(record.exc_info[1]) for record in caplog.records)
     [message] = mail.outbox
     assert message.to == ["ops@example.org"] and "/overview/" in message.subject
+
+
+def test_a_database_lost_while_loading_the_session_answers_503(client, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client.force_login(director_of(ProjectFactory()))
+    client.raise_request_exception = False
+
+    def connection_lost(self):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(SessionStore, "load", connection_lost)
+    response = client.get(reverse("overview"))
+    assert response.status_code == 503
+    assert "The portal is briefly unavailable" in response.content.decode()

@@ -373,3 +373,18 @@ def test_a_full_disk_on_upload_gives_a_clear_error_and_saves_nothing(client, wor
     assert not Receipt.objects.filter(original_name__in=["first.pdf", "second.pdf"]).exists()
     left = {path for path in media.rglob("*") if path.is_file()} - before
     assert stored and not left, "the first file was left behind"
+
+
+def test_a_database_lost_mid_request_answers_503_and_keeps_nothing_of_it(client, world, monkeypatch):
+    from django.db import OperationalError
+
+    def connection_lost(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr("finance.services._attach_receipts", connection_lost)
+    client.raise_request_exception = False
+    client.force_login(world.staff_a)
+    response = client.post(reverse("finance:expense-create"), _expense_form(world))
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    assert "nothing of this request was saved" in response.content.decode()
+    assert not Expenditure.objects.filter(description="Bus tickets for the seminar").exists()

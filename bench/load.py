@@ -1,0 +1,253 @@
+"""Load test: 50 partner staff browsing and declaring progress and expenses while a director reviews them,
+against gunicorn on PostgreSQL at 127.0.0.1, bounded in time. A benchmark, not a test.
+
+Run: .venv/bin/pip install -r bench/requirements.txt
+     .venv/bin/python -m bench.load [--users 50] [--seconds 60] [--restart-db-at SECONDS]
+
+It creates a fresh database cocap_load, loads COCAP with its demo data and 50 more partner users, serves the
+portal with scripts/serve (gunicorn, DEBUG off, two-factor on) on 127.0.0.1:8765 and runs locust headless.
+With --restart-db-at, PostgreSQL is restarted that many seconds into the run (the fault test). It prints
+requests/s, p50/p95/p99 per page, the errors, and whether every record the portal confirmed is stored once.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+DATABASE = "cocap_load"
+URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+BIND = "127.0.0.1:8765"
+
+
+def prepare(setup_path: str, users: int):
+    """Run inside Django (DEBUG on, for the demo data): users, a director's authenticator, the setup file."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from finance.models import CostCategory
+    from partners.models import Membership, Partner
+    from reports.demo import DEMO_PASSWORD
+
+    call_command("migrate", verbosity=0)
+    call_command("load_cocap", demo=True, verbosity=0)
+    partners = list(Partner.objects.filter(project__code="cocap"))
+    User = get_user_model()
+    names = []
+    for index in range(users):
+        partner = partners[index % len(partners)]
+        user = User.objects.create_user(f"load-{index:02d}", password=DEMO_PASSWORD, first_name=f"Load {index}")
+        Membership.objects.create(user=user, project=partner.project, partner=partner, role="partner_staff")
+        names.append(user.username)
+    director = User.objects.get(username="demo-director")
+    device = TOTPDevice.objects.create(user=director, name="load test", confirmed=True)
+    Path(setup_path).write_text(
+        json.dumps(
+            {
+                "password": DEMO_PASSWORD,
+                "partner_users": names,
+                "director": director.username,
+                "director_totp_key": device.key,
+                "category": CostCategory.objects.get(code=2).pk,
+                "today": timezone.localdate().isoformat(),
+            }
+        )
+    )
+
+
+def _recreate_database():
+    import psycopg2
+
+    server = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DATABASE}")
+    server.close()
+
+
+def _healthy() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{BIND}/health/", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _wait_healthy(limit: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if _healthy():
+            return round(time.monotonic() - started, 2)
+        time.sleep(0.2)
+    return None
+
+
+def _stats(prefix: str) -> dict:
+    pages = {}
+    with open(f"{prefix}_stats.csv") as file:
+        for row in csv.DictReader(file):
+            pages[f"{row['Type']} {row['Name']}".strip()] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 1),
+                "p50_ms": row["50%"],
+                "p95_ms": row["95%"],
+                "p99_ms": row["99%"],
+            }
+    failures = []
+    with open(f"{prefix}_failures.csv") as file:
+        for row in csv.DictReader(file):
+            failures.append(f"{row['Occurrences']}x {row['Method']} {row['Name']}: {row['Error'][:120]}")
+    return {"pages": pages, "failures": failures}
+
+
+def _stored_once(created: dict) -> dict:
+    import psycopg2
+
+    connection = psycopg2.connect(dbname=DATABASE, user="postgres", host="127.0.0.1", port=5432)
+    result = {}
+    with connection.cursor() as cursor:
+        for kind, table, column in (
+            ("entries", "activities_progressentry", "narrative"),
+            ("expenses", "finance_expenditure", "description"),
+        ):
+            counts = []
+            for tag in created[kind]:
+                cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} LIKE %s", [f"%({tag})%"])
+                counts.append(cursor.fetchone()[0])
+            result[kind] = {
+                "confirmed": len(counts),
+                "stored_once": counts.count(1),
+                "missing": counts.count(0),
+                "duplicated": sum(1 for c in counts if c > 1),
+            }
+        cursor.execute(
+            "SELECT status, count(*) FROM activities_progressentry WHERE narrative LIKE '%%(load-%%' GROUP BY 1"
+        )
+        result["entry_statuses"] = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT status, count(*) FROM finance_expenditure WHERE description LIKE '%%(load-%%' GROUP BY 1"
+        )
+        result["expense_statuses"] = dict(cursor.fetchall())
+    connection.close()
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--restart-db-at", type=int, default=0)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="cocap-load-"))
+    setup, created, prefix = scratch / "setup.json", scratch / "created.json", str(scratch / "locust")
+    env = {
+        **os.environ,
+        "DATABASE_URL": URL,
+        "DJANGO_SETTINGS_MODULE": "cocap.settings",
+        "DJANGO_MEDIA_ROOT": str(scratch / "media"),
+    }
+
+    _recreate_database()
+    subprocess.run(
+        [PY, "-c", f"from bench.load import prepare; prepare({str(setup)!r}, {args.users})"],
+        env={**env, "DJANGO_DEBUG": "1"},
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    server_log = open(scratch / "server.log", "w")  # noqa: SIM115 (open while the server runs)
+    server = subprocess.Popen(
+        [str(ROOT / "scripts" / "serve")],
+        env={
+            **env,
+            "GUNICORN_BIND": BIND,
+            "COCAP_TWO_FACTOR": "1",
+            "DJANGO_SECRET_KEY": "load-test-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        },
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    results = {"users": args.users + 1, "seconds": args.seconds}
+    try:
+        if _wait_healthy(120) is None:
+            sys.exit(f"The server did not start; see {scratch / 'server.log'}")
+        locust_log = open(scratch / "locust.log", "w")  # noqa: SIM115 (open while locust runs)
+        locust = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(args.users + 1),
+                "--spawn-rate",
+                "10",
+                "--run-time",
+                f"{args.seconds}s",
+                "--host",
+                f"http://{BIND}",
+                "--csv",
+                prefix,
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env={**env, "COCAP_LOAD_SETUP": str(setup), "COCAP_LOAD_CREATED": str(created)},
+            cwd=ROOT,
+            stdout=locust_log,
+            stderr=subprocess.STDOUT,
+        )
+        if args.restart_db_at:
+            time.sleep(args.restart_db_at)
+            version = sorted(os.listdir("/etc/postgresql"))[-1]
+            started = time.monotonic()
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            recovered = _wait_healthy(60)
+            results["database_restart"] = {
+                "at_second": args.restart_db_at,
+                "restart_seconds": round(time.monotonic() - started, 2) - (recovered or 0),
+                "portal_healthy_again_after_s": recovered,
+            }
+        locust.wait()
+        stats = _stats(prefix)
+        aggregated = stats["pages"].pop("Aggregated")
+        results["total"] = aggregated
+        results["pages"] = stats["pages"]
+        results["failures"] = stats["failures"]
+        results["5xx"] = sum(
+            int(line.split("x ", 1)[0]) for line in stats["failures"] if re.search(r"\b5\d\d Server Error", line)
+        )
+        results["records"] = _stored_once(json.loads(created.read_text()))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    results["logs"] = str(scratch)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Locust users of the load test (bench/load.py): partner staff browsing and declaring, a director reviewing.
+
+Every record a user creates carries a unique tag in its text; bench/load.py checks afterwards that each tag
+the portal confirmed is in the database exactly once.
+"""
+
+import json
+import os
+import re
+import uuid
+
+from django_otp.oath import totp
+from locust import HttpUser, between, events, task
+
+with open(os.environ["COCAP_LOAD_SETUP"]) as setup_file:
+    SETUP = json.load(setup_file)
+CREATED = {"entries": [], "expenses": []}
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TODAY = SETUP["today"]
+
+
+def _csrf(response):
+    match = CSRF.search(response.text)
+    return match.group(1) if match else ""
+
+
+class PartnerStaff(HttpUser):
+    weight = 50
+    wait_time = between(1, 3)
+    users = iter(SETUP["partner_users"])
+
+    def on_start(self):
+        self.username = next(PartnerStaff.users)
+        page = self.client.get("/login/", name="/login/")
+        self.client.post(
+            "/login/",
+            {"username": self.username, "password": SETUP["password"], "csrfmiddlewaretoken": _csrf(page)},
+            name="/login/ POST",
+        )
+        home = self.client.get("/", name="/ (partner)")
+        self.actions = re.findall(r"/actions/(\d+)/progress/new/", home.text) or [None]
+
+    @task(4)
+    def dashboard(self):
+        self.client.get("/", name="/ (partner)")
+
+    @task(3)
+    def activities(self):
+        self.client.get("/activities/", name="/activities/")
+        self.client.get("/activities/4/", name="/activities/[n]/")
+
+    @task(3)
+    def lists(self):
+        self.client.get("/progress/", name="/progress/")
+        self.client.get("/expenses/", name="/expenses/")
+        self.client.get("/finance/", name="/finance/")
+
+    @task(2)
+    def record_progress(self):
+        action = self.actions[hash(self.username) % len(self.actions)]
+        if action is None:
+            return
+        form = self.client.get(f"/actions/{action}/progress/new/", name="/actions/[pk]/progress/new/")
+        tag = f"load-{uuid.uuid4().hex}"
+        response = self.client.post(
+            f"/actions/{action}/progress/new/",
+            {
+                "date": TODAY,
+                "percent_complete": 50,
+                "narrative": f"Seminario con i partner locali ({tag}).",
+                "csrfmiddlewaretoken": _csrf(form),
+            },
+            name="/actions/[pk]/progress/new/ POST",
+        )
+        match = re.search(r"/progress/(\d+)/$", response.url or "")
+        if not match:
+            return
+        CREATED["entries"].append(tag)
+        self.client.post(
+            f"/progress/{match.group(1)}/submit/",
+            {"csrfmiddlewaretoken": _csrf(response)},
+            name="/progress/[pk]/submit/",
+        )
+
+    @task(2)
+    def declare_expense(self):
+        form = self.client.get("/expenses/new/", name="/expenses/new/")
+        tag = f"load-{uuid.uuid4().hex}"
+        response = self.client.post(
+            "/expenses/new/",
+            {
+                "date_incurred": TODAY,
+                "category": SETUP["category"],
+                "description": f"Trasporto per il seminario ({tag})",
+                "supplier": "Trasporti locali",
+                "amount": "125.50",
+                "csrfmiddlewaretoken": _csrf(form),
+            },
+            name="/expenses/new/ POST",
+        )
+        match = re.search(r"/expenses/(\d+)/$", response.url or "")
+        if not match:
+            return
+        CREATED["expenses"].append(tag)
+        self.client.post(
+            f"/expenses/{match.group(1)}/submit/",
+            {"csrfmiddlewaretoken": _csrf(response)},
+            name="/expenses/[pk]/submit/",
+        )
+
+
+class Director(HttpUser):
+    weight = 1
+    fixed_count = 1
+    wait_time = between(1, 2)
+
+    def on_start(self):
+        page = self.client.get("/login/", name="/login/")
+        response = self.client.post(
+            "/login/",
+            {"username": SETUP["director"], "password": SETUP["password"], "csrfmiddlewaretoken": _csrf(page)},
+            name="/login/ POST",
+        )
+        key = bytes.fromhex(SETUP["director_totp_key"])
+        self.client.post(
+            "/account/two-factor/verify/",
+            {"token": f"{totp(key):06d}", "csrfmiddlewaretoken": _csrf(response)},
+            name="/account/two-factor/verify/",
+        )
+
+    @task
+    def review(self):
+        queue = self.client.get("/progress/review/", name="/progress/review/")
+        for pk in re.findall(r'href="/progress/(\d+)/"', queue.text)[:3]:
+            entry = self.client.get(f"/progress/{pk}/", name="/progress/[pk]/")
+            self.client.post(
+                f"/progress/{pk}/approve/",
+                {"note": "", "csrfmiddlewaretoken": _csrf(entry)},
+                name="/progress/[pk]/approve/",
+            )
+        expenses = self.client.get("/expenses/?status=submitted", name="/expenses/?status=submitted")
+        for pk in re.findall(r'href="/expenses/(\d+)/"', expenses.text)[:3]:
+            expense = self.client.get(f"/expenses/{pk}/", name="/expenses/[pk]/")
+            self.client.post(
+                f"/expenses/{pk}/verify/",
+                {"note": "", "csrfmiddlewaretoken": _csrf(expense)},
+                name="/expenses/[pk]/verify/",
+            )
+        self.client.get("/finance/", name="/finance/")
+
+
+@events.quitting.add_listener
+def _write_created(environment, **kwargs):
+    with open(os.environ["COCAP_LOAD_CREATED"], "w") as out:
+        json.dump(CREATED, out)
