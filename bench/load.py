@@ -229,7 +229,7 @@ def main():
             recovered = _wait_healthy(60)
             results["database_restart"] = {
                 "at_second": args.restart_db_at,
-                "restart_seconds": round(time.monotonic() - started, 2) - (recovered or 0),
+                "restart_seconds": round(time.monotonic() - started - (recovered or 0), 2),
                 "portal_healthy_again_after_s": recovered,
             }
         locust.wait()
