@@ -6,11 +6,9 @@ Run: .venv/bin/python -m bench.finance [COUNT]
 import datetime
 import json
 import sys
-import time
-import tracemalloc
 from decimal import Decimal
 
-from bench.harness import load_cocap_demo, setup_django, time_request
+from bench.harness import load_cocap_demo, peak_mib, setup_django, time_request, timed
 
 
 def add_expenses(project, count):
@@ -52,20 +50,6 @@ def add_expenses(project, count):
             Expenditure.objects.bulk_create(batch)
             batch = []
     Expenditure.objects.bulk_create(batch)
-
-
-def timed(function):
-    started = time.perf_counter()
-    result = function()
-    return result, round(time.perf_counter() - started, 2)
-
-
-def peak_mib(function):
-    tracemalloc.start()
-    function()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return round(peak / 2**20, 1)
 
 
 def main():

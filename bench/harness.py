@@ -73,3 +73,23 @@ def time_request(client, url, repeat=20):
         "queries": len(queries),
         "bytes": len(response.content),
     }
+
+
+def timed(function, repeat=1):
+    """Call `function` `repeat` times; return its last result and the best wall time in seconds."""
+    best, result = None, None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        elapsed = time.perf_counter() - started
+        best = elapsed if best is None else min(best, elapsed)
+    return result, round(best, 3)
+
+
+def peak_mib(function):
+    """Return the peak Python memory of one call of `function`, in MiB."""
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return round(peak / 2**20, 1)

@@ -55,58 +55,42 @@ class PartnerStaff(HttpUser):
         self.client.get("/expenses/", name="/expenses/")
         self.client.get("/finance/", name="/finance/")
 
+    def create_and_submit(self, kind, form_url, name, fields, detail):
+        """Post a new record tagged uniquely, remember the tag once the portal confirms it, then submit it."""
+        form = self.client.get(form_url, name=name)
+        tag = f"load-{uuid.uuid4().hex}"
+        data = {key: value.replace("{tag}", tag) for key, value in fields.items()}
+        response = self.client.post(form_url, {**data, "csrfmiddlewaretoken": _csrf(form)}, name=f"{name} POST")
+        match = re.search(rf"/{detail}/(\d+)/$", response.url or "")
+        if not match:
+            return
+        CREATED[kind].append(tag)
+        self.client.post(
+            f"/{detail}/{match.group(1)}/submit/",
+            {"csrfmiddlewaretoken": _csrf(response)},
+            name=f"/{detail}/[pk]/submit/",
+        )
+
     @task(2)
     def record_progress(self):
         action = self.actions[hash(self.username) % len(self.actions)]
         if action is None:
             return
-        form = self.client.get(f"/actions/{action}/progress/new/", name="/actions/[pk]/progress/new/")
-        tag = f"load-{uuid.uuid4().hex}"
-        response = self.client.post(
-            f"/actions/{action}/progress/new/",
-            {
-                "date": TODAY,
-                "percent_complete": 50,
-                "narrative": f"Seminario con i partner locali ({tag}).",
-                "csrfmiddlewaretoken": _csrf(form),
-            },
-            name="/actions/[pk]/progress/new/ POST",
-        )
-        match = re.search(r"/progress/(\d+)/$", response.url or "")
-        if not match:
-            return
-        CREATED["entries"].append(tag)
-        self.client.post(
-            f"/progress/{match.group(1)}/submit/",
-            {"csrfmiddlewaretoken": _csrf(response)},
-            name="/progress/[pk]/submit/",
+        fields = {"date": TODAY, "percent_complete": "50", "narrative": "Seminario con i partner locali ({tag})."}
+        self.create_and_submit(
+            "entries", f"/actions/{action}/progress/new/", "/actions/[pk]/progress/new/", fields, "progress"
         )
 
     @task(2)
     def declare_expense(self):
-        form = self.client.get("/expenses/new/", name="/expenses/new/")
-        tag = f"load-{uuid.uuid4().hex}"
-        response = self.client.post(
-            "/expenses/new/",
-            {
-                "date_incurred": TODAY,
-                "category": SETUP["category"],
-                "description": f"Trasporto per il seminario ({tag})",
-                "supplier": "Trasporti locali",
-                "amount": "125.50",
-                "csrfmiddlewaretoken": _csrf(form),
-            },
-            name="/expenses/new/ POST",
-        )
-        match = re.search(r"/expenses/(\d+)/$", response.url or "")
-        if not match:
-            return
-        CREATED["expenses"].append(tag)
-        self.client.post(
-            f"/expenses/{match.group(1)}/submit/",
-            {"csrfmiddlewaretoken": _csrf(response)},
-            name="/expenses/[pk]/submit/",
-        )
+        fields = {
+            "date_incurred": TODAY,
+            "category": str(SETUP["category"]),
+            "description": "Trasporto per il seminario ({tag})",
+            "supplier": "Trasporti locali",
+            "amount": "125.50",
+        }
+        self.create_and_submit("expenses", "/expenses/new/", "/expenses/new/", fields, "expenses")
 
 
 class Director(HttpUser):

@@ -7,29 +7,9 @@ import json
 import resource
 import sys
 import time
-import tracemalloc
 
-from bench.harness import load_cocap_demo, setup_django
+from bench.harness import load_cocap_demo, peak_mib, setup_django, timed
 from bench.pages import grow
-
-
-def timed(function, repeat=3):
-    """Return the best wall time in seconds of `repeat` calls, and the last result."""
-    best, result = None, None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        elapsed = time.perf_counter() - started
-        best = elapsed if best is None else min(best, elapsed)
-    return round(best, 3), result
-
-
-def peak_mib(function):
-    tracemalloc.start()
-    function()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return round(peak / 2**20, 1)
 
 
 def main():
@@ -57,11 +37,11 @@ def main():
     }
 
     with CaptureQueriesContext(connection) as queries:
-        results["figures_seconds"], document = timed(lambda: progress_report_document(report))
+        document, results["figures_seconds"] = timed(lambda: progress_report_document(report), repeat=3)
     results["figures_queries"] = len(queries) // 3
-    results["html_seconds"], html = timed(lambda: progress_report_html(report, document))
+    html, results["html_seconds"] = timed(lambda: progress_report_html(report, document), repeat=3)
     results["html_bytes"] = len(html)
-    results["weasyprint_seconds"], (pdf, pages) = timed(lambda: html_to_pdf(html))
+    (pdf, pages), results["weasyprint_seconds"] = timed(lambda: html_to_pdf(html), repeat=3)
     results["pages"] = pages
     results["pdf_bytes"] = len(pdf)
     results["weasyprint_peak_mib"] = peak_mib(lambda: html_to_pdf(html))

@@ -1,4 +1,8 @@
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -71,3 +75,36 @@ def test_a_database_lost_while_loading_the_session_answers_503(client, monkeypat
     response = client.get(reverse("overview"))
     assert response.status_code == 503
     assert "The portal is briefly unavailable" in response.content.decode()
+
+
+def _manage(*args, **environment):
+    """Run manage.py with the production settings and `environment`, in a process of its own."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cocap.settings", "DJANGO_DEBUG": "0", **environment}
+    for name in ("DATABASE_URL", "DJANGO_SECRET_KEY"):
+        if name not in environment:
+            env.pop(name, None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_settings_pass_the_deployment_checks_with_no_warning():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY="deploy-check-" + "x9Qz" * 16,
+        DJANGO_ALLOWED_HOSTS="cocap.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check")
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
