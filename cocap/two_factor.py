@@ -105,7 +105,14 @@ def _qr_data_uri(url: str) -> str:
 
 @login_required
 def setup(request):
-    """Pair an authenticator app: scan the QR code (or type the key), then confirm with a first code."""
+    """Pair an authenticator app: scan the QR code (or type the key), then confirm with a first code.
+
+    Whoever already has one must first log in with it: a stolen password must not be enough to pair
+    the thief's phone.
+    """
+    already = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    if already and not request.user.is_verified():
+        return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-setup')}")
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=request.user, name=_("Authenticator app"), confirmed=False)
@@ -127,7 +134,7 @@ def setup(request):
             "qr": _qr_data_uri(device.config_url),
             "secret": base64.b32encode(device.bin_key).decode(),
             "next": _next(request),
-            "already": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+            "already": already,
         },
     )
 

@@ -101,3 +101,14 @@ def test_wrong_codes_slow_down_the_next_tries(client, settings):
     response = client.post(reverse("two-factor-verify"), {"token": _code(device)})
     assert "Too many wrong codes: wait a few seconds" in response.content.decode()
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_stolen_password_cannot_pair_another_authenticator(client):
+    director = director_of(ProjectFactory())
+    TOTPDevice.objects.create(user=director, name="phone", confirmed=True)
+    _log_in(client, director)
+    response = client.get(reverse("two-factor-setup"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two-factor-verify"))
+    response = client.post(reverse("two-factor-setup"), {"token": "123456"})
+    assert response.status_code == 302 and response.url.startswith(reverse("two-factor-verify"))
+    assert TOTPDevice.objects.filter(user=director).count() == 1

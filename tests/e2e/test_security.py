@@ -39,7 +39,7 @@ def _violations(page):
     return seen
 
 
-def test_every_page_works_under_the_content_security_policy(demo_project, log_in, live_server, page):
+def test_every_page_works_under_the_content_security_policy(demo_project, log_in, live_server, page, screenshot):
     seen = _violations(page)
     log_in("demo-director")
     entry = ProgressEntry.objects.first()
@@ -48,6 +48,8 @@ def test_every_page_works_under_the_content_security_policy(demo_project, log_in
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
         assert "script-src 'self'" in response.headers["content-security-policy"]
+        if path == "/account/two-factor/setup/":
+            screenshot("two-factor-setup")
     assert seen == []
 
 

@@ -136,3 +136,41 @@ def test_a_render_is_retried_only_when_failed_or_lost(sal_world, django_capture_
     assert queued.render_retryable(now=later)
     with pytest.raises(ValidationError, match="not waiting"):
         services.progress_report_render_retry(actor=sal_world.director, report=queued)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_directors_approving_at_the_same_moment_give_one_version(sal_world):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the row lock is what PostgreSQL must show")
+    from tests.factories import director_of
+
+    other = director_of(sal_world.project)
+    draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="it")
+    barrier, outcomes = threading.Barrier(2), []
+
+    def approve(actor):
+        from django.db import connection as thread_connection
+
+        try:
+            report = ProgressReport.objects.get(pk=draft.pk)
+            barrier.wait()
+            services.progress_report_approve(actor=actor, report=report, revision=report.revision)
+            outcomes.append("approved")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=approve, args=(actor,)) for actor in (sal_world.director, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    frozen = "Version 1 was approved meanwhile and can no longer change; a correction is a new version."
+    assert sorted(outcomes) == sorted(["approved", frozen])
+    assert ProgressReport.objects.count() == 1
+    assert ProgressReport.objects.get().status == "approved"
