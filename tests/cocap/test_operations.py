@@ -80,7 +80,8 @@ def test_a_database_lost_while_loading_the_session_answers_503(client, monkeypat
 def _manage(*args, **environment):
     """Run manage.py with the production settings and `environment`, in a process of its own."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cocap.settings", "DJANGO_DEBUG": "0", **environment}
-    for name in ("DATABASE_URL", "DJANGO_SECRET_KEY"):
+    # The e2e tests set DJANGO_ALLOW_ASYNC_UNSAFE for the whole session; a deployment never has it.
+    for name in ("DATABASE_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         if name not in environment:
             env.pop(name, None)
     return subprocess.run(  # noqa: S603
