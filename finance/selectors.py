@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
@@ -155,7 +156,8 @@ class RuleCheck:
 def _percent(part: Decimal, whole: Decimal) -> str:
     if not whole:
         return "–"
-    return f"{(100 * part / whole).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} %"
+    share = (100 * part / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{number_format(share, decimal_pos=2, use_l10n=True)} %"
 
 
 def _rate(rate: Decimal) -> str:
@@ -164,7 +166,8 @@ def _rate(rate: Decimal) -> str:
 
 
 def _money(amount: Decimal) -> str:
-    return f"EUR {amount:,.2f}"
+    """Write an amount in EUR as the active language writes numbers: 1,234.56 in English, 1.234,56 in Italian."""
+    return "EUR " + number_format(amount.quantize(CENT), decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
 def eligible_verified(headings: list[MoneyRow], budget: Budget) -> Decimal:

@@ -84,7 +84,8 @@ def test_sal_says_what_is_still_pending_at_the_period_end(sal_world):
 def test_sal_figures_are_plain_json_in_the_report_language(sal_world):
     figures = progress_report_figures(_draft(sal_world, sal_world.period1, language="it"))
     assert json.loads(json.dumps(figures)) == figures
-    assert any(check["title"] == "Costi indiretti verificati" for check in figures["finance"]["checks"])
+    indirect = next(check for check in figures["finance"]["checks"] if check["title"] == "Costi indiretti verificati")
+    assert indirect["figures"].startswith("EUR 100,00 = 8,00 % dei costi diretti EUR 1.250,55")
 
 
 def test_approved_sal_document_is_read_from_its_snapshot(sal_world, django_assert_num_queries):
