@@ -110,7 +110,11 @@ def money_by(
     column, model, label, order = DIMENSIONS[dimension]
     budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
     verified = Q(status=Expenditure.Status.VERIFIED)
-    since = verified & Q(date_incurred__gte=period_start) if period_start else Q(pk__in=[])
+    in_period = (
+        Sum("amount_eur", filter=verified & Q(date_incurred__gte=period_start))
+        if period_start
+        else Value(ZERO, output_field=MONEY)
+    )
     nothing = (ZERO, ZERO, ZERO)
     spent = {
         key: (declared or ZERO, verified or ZERO, in_period or ZERO)
@@ -119,7 +123,7 @@ def money_by(
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
             verified=Sum("amount_eur", filter=verified),
-            in_period=Sum("amount_eur", filter=since),
+            in_period=in_period,
         )
     }
     keys = set(budgets) | set(spent)

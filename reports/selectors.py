@@ -147,11 +147,11 @@ def progress_report_get(*, user, pk: int) -> ProgressReport:
 
 
 def progress_report_find_by_hash(*, user, sha256: str) -> QuerySet[ProgressReport]:
-    """Return the approved SALs of the user's projects whose PDF has this SHA-256."""
+    """Return the approved SALs of the user's projects whose PDF has this SHA-256 (lower-case hex)."""
     return ProgressReport.objects.filter(
         period__project__in=Project.objects.visible_to(user),
         status=ProgressReport.Status.APPROVED,
-        pdf_sha256=sha256.strip().lower(),
+        pdf_sha256=sha256,
     ).select_related("period__project", "approved_by")
 
 
