@@ -1,4 +1,4 @@
-"""The COCAP project as the original description gives it (shared/seed), in Italian.
+"""The COCAP project as its original description (a short Italian web page) gives it.
 
 Only facts from that text are loaded as real data: the project, its lead partner, the ten
 activities and their actions, the numbers it states, the direction structure and the budget.
@@ -19,8 +19,9 @@ from .models import ReportingPeriod
 PROJECT = {
     "code": "cocap",
     "title": (
-        "Cohesion social a traves del fortalecimiento de las Cadenas Productivas: desarrollo de metodos "
-        "permanentes de accion colectiva en los sistemas regionales de Paises del Mercosur"
+        # The description's transcription lost the Spanish accents (as it garbled "è" and "ù"); restored here.
+        "Cohesión social a través del fortalecimiento de las Cadenas Productivas: desarrollo de métodos "
+        "permanentes de acción colectiva en los sistemas regionales de Países del Mercosur"
     ),
     "programme": "URB-AL III",
     "duration_months": 36,
