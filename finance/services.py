@@ -1,4 +1,4 @@
-"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates and EU payments."""
+"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates, the current budget, EU payments."""
 
 import csv
 import datetime
@@ -299,6 +299,24 @@ def exchange_rates_read_csv(path) -> list[dict]:
         return [
             {(k or "").strip().lower(): v for k, v in row.items()} for row in csv.DictReader(handle, dialect=dialect)
         ]
+
+
+@transaction.atomic
+def budget_make_current(*, actor, budget: Budget) -> Budget:
+    """Make `budget` the current version of its project's budget, in place of the one that was."""
+    if not actor.has_perm("finance.change_budget"):
+        raise PermissionDenied(_("Only administrators choose the current budget."))
+    # Lock every version of the project, so that two switches at once leave exactly one current.
+    versions = list(Budget.objects.select_for_update().filter(project_id=budget.project_id).order_by("pk"))
+    for version in versions:
+        if version.is_current and version.pk != budget.pk:
+            version.is_current = False
+            save_audited(version, actor)
+    chosen = next(version for version in versions if version.pk == budget.pk)
+    if not chosen.is_current:
+        chosen.is_current = True
+        save_audited(chosen, actor)
+    return chosen
 
 
 @transaction.atomic
