@@ -96,6 +96,7 @@ class IndicatorValueAdmin(HistoryAdmin):
     list_display = ["indicator", "value", "entry"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "entry__action__activity"]
+    autocomplete_fields = ["entry"]
 
 
 @admin.register(Evidence)
@@ -105,4 +106,6 @@ class EvidenceAdmin(AttachmentAdminMixin, HistoryAdmin):
     list_select_related = ["entry__action__activity", "uploaded_by"]
     download_url_name = "activities:evidence-download"
     fields = ["entry", *AttachmentAdminMixin.attachment_fields]
+    # A search box, not a list of every entry (each entry's name reads its action).
+    autocomplete_fields = ["entry"]
     readonly_fields = AttachmentAdminMixin.attachment_fields

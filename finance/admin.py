@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from django.utils.text import format_lazy
@@ -13,7 +14,7 @@ from cocap.admin import HistoryAdmin
 
 from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .selectors import money_by
-from .services import budget_make_current
+from .services import budget_make_current, budget_new_version
 
 # Stored as fractions (0.8000), shown as percentages (80 %).
 RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "contingency_cap"]
@@ -68,7 +69,10 @@ class BudgetLineInline(admin.TabularInline):
 
 @admin.register(Budget)
 class BudgetAdmin(HistoryAdmin):
-    """Budget versions; an approved one (with its approval date) is read-only: an amendment is a new version."""
+    """Budget versions; an approved one (with its approval date) is read-only: an amendment is a new version.
+
+    The actions start a version as a copy of another, and swap the current version, in one step each.
+    """
 
     fields = [
         "project",
@@ -96,7 +100,7 @@ class BudgetAdmin(HistoryAdmin):
     list_select_related = ["project"]
     search_fields = ["label"]
     inlines = [BudgetLineInline]
-    actions = ["make_current"]
+    actions = ["new_version", "make_current"]
 
     eu_max_rate_percent = _rate_display("eu_max_rate")
     indirect_cap_percent = _rate_display("indirect_cap")
@@ -138,23 +142,41 @@ class BudgetAdmin(HistoryAdmin):
 
     @admin.display(description=_("total of the lines"), ordering="lines_sum")
     def lines_total(self, budget):
-        return budget.lines_sum or Decimal("0.00")
+        # Written as the admin writes the amounts beside it.
+        return number_format(budget.lines_sum or Decimal("0.00"), decimal_pos=2)
 
     @admin.display(description=_("lines by heading"))
     def heading_totals(self, budget):
         return _heading_totals(budget.lines.all())
 
+    @admin.action(description=_("Start a new version from the selected one"), permissions=["add"])
+    def new_version(self, request, queryset):
+        copy = self._run_on_one(request, queryset, budget_new_version)
+        if copy is not None:
+            self.message_user(
+                request,
+                _("Version %(version)d was started as a copy of version %(source)d: amend it here.")
+                % {"version": copy.version, "source": queryset[0].version},
+            )
+            return redirect("admin:finance_budget_change", copy.pk)
+        return None
+
     @admin.action(description=_("Make the selected version the current budget"), permissions=["change"])
     def make_current(self, request, queryset):
+        budget = self._run_on_one(request, queryset, budget_make_current)
+        if budget is not None:
+            self.message_user(request, _("%(budget)s is now the current budget.") % {"budget": budget})
+
+    def _run_on_one(self, request, queryset, service):
+        """Call `service` on the one budget selected; say what went wrong and return None otherwise."""
         if len(queryset) != 1:
             self.message_user(request, _("Select one budget version."), messages.ERROR)
-            return
+            return None
         try:
-            budget = budget_make_current(actor=request.user, budget=queryset[0])
+            return service(actor=request.user, budget=queryset[0])
         except (PermissionDenied, ValidationError) as error:
             self.message_user(request, " ".join(getattr(error, "messages", [str(error)])), messages.ERROR)
-            return
-        self.message_user(request, _("%(budget)s is now the current budget.") % {"budget": budget})
+            return None
 
 
 @admin.register(BudgetLine)
@@ -227,6 +249,7 @@ class ReceiptAdmin(AttachmentAdminMixin, HistoryAdmin):
     list_select_related = ["expenditure", "uploaded_by"]
     download_url_name = "finance:receipt-download"
     fields = ["expenditure", *AttachmentAdminMixin.attachment_fields]
+    autocomplete_fields = ["expenditure"]
     readonly_fields = AttachmentAdminMixin.attachment_fields
 
 

@@ -75,12 +75,16 @@ class CocapUserAdmin(UserAdmin):
 
     list_display = [*UserAdmin.list_display, "roles", "partners"]
     list_filter = [*UserAdmin.list_filter, "memberships__role"]
-    search_fields = [*UserAdmin.search_fields, "memberships__partner__organisation__name"]
+    search_fields = [
+        *UserAdmin.search_fields,
+        "memberships__partner__organisation__name",
+        "memberships__partner__organisation__short_name",
+    ]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
         # One query for the memberships of a whole page of users, with their partners' names.
-        memberships = Membership.objects.select_related("project", "partner__organisation")
+        memberships = Membership.objects.select_related("partner__organisation").order_by()
         return super().get_queryset(request).prefetch_related(Prefetch("memberships", queryset=memberships))
 
     @admin.display(description=_("roles"))
