@@ -58,13 +58,13 @@ class BudgetLineInline(admin.TabularInline):
 
     # An approved version is frozen, its lines with it; `obj` is the budget.
     def has_add_permission(self, request, obj=None):
-        return not (obj and obj.approved_on) and super().has_add_permission(request, obj)
+        return not (obj and obj.is_approved) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return not (obj and obj.approved_on) and super().has_change_permission(request, obj)
+        return not (obj and obj.is_approved) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not (obj and obj.approved_on) and super().has_delete_permission(request, obj)
+        return not (obj and obj.is_approved) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Budget)
@@ -111,14 +111,14 @@ class BudgetAdmin(HistoryAdmin):
         return super().get_queryset(request).annotate(lines_sum=Sum("lines__amount"))
 
     def get_fields(self, request, obj=None):
-        if obj is not None and obj.approved_on:
+        if obj is not None and obj.is_approved:
             return self.get_readonly_fields(request, obj)
         return [*self.fields, *self.get_readonly_fields(request, obj)]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        if obj.approved_on:
+        if obj.is_approved:
             return [f"{name}_percent" if name in RATE_FIELDS else name for name in self.fields] + ["heading_totals"]
         return ["heading_totals"]
 
@@ -131,12 +131,12 @@ class BudgetAdmin(HistoryAdmin):
         return formfield
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.approved_on:
+        if obj is not None and obj.is_approved:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.approved_on:
+        if obj is not None and obj.is_approved:
             return False
         return super().has_delete_permission(request, obj)
 
@@ -201,12 +201,12 @@ class BudgetLineAdmin(HistoryAdmin):
 
     # A line of an approved version is frozen with it.
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.budget.approved_on:
+        if obj is not None and obj.budget.is_approved:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.budget.approved_on:
+        if obj is not None and obj.budget.is_approved:
             return False
         return super().has_delete_permission(request, obj)
 
