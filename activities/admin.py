@@ -1,5 +1,7 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.translation import gettext_lazy as _
+
+from cocap.admin import HistoryAdmin, download_link
 
 from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
 
@@ -51,19 +53,35 @@ class IndicatorValueInline(admin.TabularInline):
     extra = 0
 
 
-class EvidenceInline(admin.TabularInline):
-    model = Evidence
-    extra = 0
-    fields = ["file", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+class AttachmentAdminMixin:
+    """An uploaded file, shown as a link to its download view, and added or replaced only in the portal.
+
+    The portal checks an upload's type and size by its content and records them; a file replaced here would
+    skip that check and leave the recorded name, type and size wrong.
+    """
+
+    download_url_name: str
+    attachment_fields = ["download", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+
+    @admin.display(description=_("file"))
+    def download(self, attachment):
+        if not attachment.pk or not attachment.file:
+            return self.get_empty_value_display()
+        return download_link(self.download_url_name, attachment.pk, attachment.original_name)
 
     def has_add_permission(self, request, obj=None):
-        # Uploads go through the portal, which checks type and size by content.
         return False
 
 
+class EvidenceInline(AttachmentAdminMixin, admin.TabularInline):
+    model = Evidence
+    extra = 0
+    download_url_name = "activities:evidence-download"
+    fields = readonly_fields = AttachmentAdminMixin.attachment_fields
+
+
 @admin.register(ProgressEntry)
-class ProgressEntryAdmin(SimpleHistoryAdmin):
+class ProgressEntryAdmin(HistoryAdmin):
     list_display = ["action", "partner", "date", "percent_complete", "status", "author", "reviewer"]
     list_filter = ["status", "partner", "action__activity"]
     search_fields = ["narrative", "action__title", "author__username"]
@@ -74,18 +92,20 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SimpleHistoryAdmin):
+class IndicatorValueAdmin(HistoryAdmin):
     list_display = ["indicator", "value", "entry"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "entry__action__activity"]
+    autocomplete_fields = ["entry"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(AttachmentAdminMixin, HistoryAdmin):
     list_display = ["original_name", "entry", "content_type", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["original_name"]
     list_select_related = ["entry__action__activity", "uploaded_by"]
-    readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
-
-    def has_add_permission(self, request):
-        return False
+    download_url_name = "activities:evidence-download"
+    fields = ["entry", *AttachmentAdminMixin.attachment_fields]
+    # A search box, not a list of every entry (each entry's name reads its action).
+    autocomplete_fields = ["entry"]
+    readonly_fields = AttachmentAdminMixin.attachment_fields

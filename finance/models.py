@@ -102,6 +102,11 @@ class Budget(models.Model):
     def co_financing(self) -> Decimal:
         return self.total_eligible_cost - self.eu_contribution
 
+    @property
+    def is_approved(self) -> bool:
+        """An approved version never changes: an amendment is a new version."""
+        return self.approved_on is not None
+
 
 class BudgetLine(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines", verbose_name=_("budget"))

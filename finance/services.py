@@ -1,4 +1,4 @@
-"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates and EU payments."""
+"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates, the current budget, EU payments."""
 
 import csv
 import datetime
@@ -19,7 +19,7 @@ from cocap.uploads import CheckedUpload
 from partners.models import Membership, Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 
-from .models import Budget, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .permissions import EDITABLE_STATUSES, user_can_change_expenditure
 
 CENT = Decimal("0.01")
@@ -299,6 +299,61 @@ def exchange_rates_read_csv(path) -> list[dict]:
         return [
             {(k or "").strip().lower(): v for k, v in row.items()} for row in csv.DictReader(handle, dialect=dialect)
         ]
+
+
+@transaction.atomic
+def budget_make_current(*, actor, budget: Budget) -> Budget:
+    """Make `budget` the current version of its project's budget, in place of the one that was."""
+    if not actor.has_perm("finance.change_budget"):
+        raise PermissionDenied(_("Only administrators choose the current budget."))
+    # Lock every version of the project, so that two switches at once leave exactly one current.
+    versions = list(Budget.objects.select_for_update().filter(project_id=budget.project_id).order_by("pk"))
+    for version in versions:
+        if version.is_current and version.pk != budget.pk:
+            version.is_current = False
+            save_audited(version, actor)
+    chosen = next(version for version in versions if version.pk == budget.pk)
+    if not chosen.is_current:
+        chosen.is_current = True
+        save_audited(chosen, actor)
+    return chosen
+
+
+@transaction.atomic
+def budget_new_version(*, actor, budget: Budget) -> Budget:
+    """Start the next version of the project's budget as a copy of `budget` and its lines, to amend.
+
+    The copy is neither approved nor current: an approved version never changes, so an amendment starts here.
+    """
+    if not (actor.has_perm("finance.add_budget") and actor.has_perm("finance.add_budgetline")):
+        raise PermissionDenied(_("Only administrators start a new budget version."))
+    # Locking the project's versions numbers two copies made at once one after the other.
+    versions = Budget.objects.select_for_update().filter(project_id=budget.project_id)
+    last = max(version.version for version in versions)
+    copy = Budget(
+        project_id=budget.project_id,
+        version=last + 1,
+        total_eligible_cost=budget.total_eligible_cost,
+        eu_contribution=budget.eu_contribution,
+        eu_max_rate=budget.eu_max_rate,
+        indirect_cap=budget.indirect_cap,
+        flexibility_threshold=budget.flexibility_threshold,
+        contingency_cap=budget.contingency_cap,
+        rate_method=budget.rate_method,
+    )
+    save_audited(copy, actor)
+    for line in budget.lines.all():
+        save_audited(
+            BudgetLine(
+                budget=copy,
+                partner_id=line.partner_id,
+                category_id=line.category_id,
+                activity_id=line.activity_id,
+                amount=line.amount,
+            ),
+            actor,
+        )
+    return copy
 
 
 @transaction.atomic

@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 
 from .models import GoverningBody, Membership, Organisation, Partner, Project
+
+User = get_user_model()
 
 
 class PartnerInline(admin.TabularInline):
@@ -51,3 +57,40 @@ class GoverningBodyAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "project", "order"]
     list_filter = ["project", "kind"]
     search_fields = ["name"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["project", "role", "partner"]
+    autocomplete_fields = ["partner"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class CocapUserAdmin(UserAdmin):
+    """Django's user admin, with each user's roles and partners in the project."""
+
+    list_display = [*UserAdmin.list_display, "roles", "partners"]
+    list_filter = [*UserAdmin.list_filter, "memberships__role"]
+    search_fields = [
+        *UserAdmin.search_fields,
+        "memberships__partner__organisation__name",
+        "memberships__partner__organisation__short_name",
+    ]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        # One query for the memberships of a whole page of users, with their partners' names.
+        memberships = Membership.objects.select_related("partner__organisation").order_by()
+        return super().get_queryset(request).prefetch_related(Prefetch("memberships", queryset=memberships))
+
+    @admin.display(description=_("roles"))
+    def roles(self, user):
+        return ", ".join(sorted({str(m.get_role_display()) for m in user.memberships.all()}))
+
+    @admin.display(description=_("partners"))
+    def partners(self, user):
+        return ", ".join(sorted({str(m.partner) for m in user.memberships.all() if m.partner}))

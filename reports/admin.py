@@ -1,5 +1,7 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.translation import gettext_lazy as _
+
+from cocap.admin import HistoryAdmin, download_link
 
 from .models import ProgressReport, ReportingPeriod
 
@@ -12,7 +14,7 @@ class ReportingPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(SimpleHistoryAdmin):
+class ProgressReportAdmin(HistoryAdmin):
     list_display = ["period", "version", "status", "language", "approved_by", "approved_at", "pdf_status"]
     list_filter = ["status", "pdf_status", "language", "period__project"]
     search_fields = ["summary", "pdf_sha256"]
@@ -23,7 +25,7 @@ class ProgressReportAdmin(SimpleHistoryAdmin):
         "period",
         "version",
         "status",
-        "pdf",
+        "pdf_download",
         "pdf_sha256",
         "pdf_status",
         "pdf_pages",
@@ -37,6 +39,12 @@ class ProgressReportAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("PDF"))
+    def pdf_download(self, report):
+        if report.pdf_status != ProgressReport.PdfStatus.READY:
+            return report.get_pdf_status_display()
+        return download_link("reports:report-pdf", report.pk, report.pdf.name.rsplit("/", 1)[-1])
 
     def save_model(self, request, obj, form, change):
         # An edit form opened in the portal on the older text must not overwrite this one.

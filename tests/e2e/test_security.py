@@ -26,8 +26,10 @@ ADMIN_PAGES = [
     "/admin/activities/activity/{activity}/change/",
     "/admin/finance/budget/",
     "/admin/finance/budget/{budget}/change/",
+    "/admin/finance/budgetline/",
     "/admin/finance/expenditure/",
     "/admin/partners/membership/add/",
+    "/admin/auth/user/",
     "/admin/auth/user/{user}/change/",
 ]
 

@@ -8,10 +8,12 @@ from finance import services
 from finance.models import EUPayment, ExchangeRate, Expenditure
 from tests.factories import (
     BudgetFactory,
+    BudgetLineFactory,
     CostCategoryFactory,
     ExchangeRateFactory,
     ExpenditureFactory,
     PartnerFactory,
+    UserFactory,
     director_of,
     staff_of,
 )
@@ -230,3 +232,32 @@ def test_pre_financing_never_exceeds_ninety_percent_of_the_eu_contribution():
     assert balance.kind == "balance"
     with pytest.raises(PermissionDenied):
         services.eu_payment_record(**record | {"actor": staff_of(project.partners.get())}, amount=Decimal("1"))
+
+
+def test_one_version_at_a_time_is_the_current_budget_and_only_an_administrator_switches():
+    first = BudgetFactory(version=1)
+    second = BudgetFactory(project=first.project, version=2, is_current=False)
+    with pytest.raises(PermissionDenied):
+        services.budget_make_current(actor=director_of(first.project), budget=second)
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    assert services.budget_make_current(actor=admin, budget=second).is_current
+    first.refresh_from_db()
+    assert not first.is_current
+    assert [v.history_user for v in (first.history.first(), second.history.first())] == [admin, admin]
+    services.budget_make_current(actor=admin, budget=second)
+    assert second.history.count() == 2  # already current: nothing written
+
+
+def test_a_new_version_copies_the_budget_and_its_lines_and_only_an_administrator_starts_one():
+    line = BudgetLineFactory(budget=BudgetFactory(version=1, approved_on=MARCH), activity=None)
+    budget = line.budget
+    with pytest.raises(PermissionDenied):
+        services.budget_new_version(actor=director_of(budget.project), budget=budget)
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    copy = services.budget_new_version(actor=admin, budget=budget)
+    assert (copy.version, copy.approved_on, copy.is_current) == (2, None, False)
+    assert list(copy.lines.values_list("partner", "category", "amount")) == [
+        (line.partner_id, line.category_id, line.amount)
+    ]
+    assert copy.lines.get().history.get().history_user == admin
+    assert services.budget_new_version(actor=admin, budget=budget).version == 3

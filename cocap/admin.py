@@ -1,0 +1,34 @@
+"""The admin site's names, and what the apps' admins share."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+admin.site.site_header = _("COCAP administration")
+admin.site.site_title = _("COCAP administration")
+
+
+def download_link(url_name: str, pk: int, label: str) -> str:
+    """Link a stored file to the app's view that checks who may download it.
+
+    MEDIA_URL is None so that no upload is ever served without that check; the admin's own file widget and
+    read-only display ask the file for its URL, so admins show this link in their place.
+    """
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), label)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The audit history, where a revert is a change: refused when the record may not be changed now."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a posted revert after checking only the view permission, and judges by
+        # the old version: an approved record could be rewritten with a version from before its approval.
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
