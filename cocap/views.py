@@ -1,14 +1,19 @@
-"""Helpers shared by the apps' views, the health check and the error page."""
+"""Helpers shared by the apps' views, the health check and the error pages."""
 
 import logging
 import sys
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 from django.views.defaults import server_error
 
@@ -53,3 +58,40 @@ def server_error_or_unavailable(request):
         response["Retry-After"] = "10"
         return response
     return server_error(request)
+
+
+def came_from(request) -> str:
+    """The page of this portal the user came from, to offer the way back; empty if none or elsewhere."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
+        return ""
+    return referer if urlsplit(referer).path != request.path else ""
+
+
+def _message(exception) -> str:
+    return exception.args[0] if exception is not None and exception.args and isinstance(exception.args[0], str) else ""
+
+
+@requires_csrf_token
+def permission_denied(request, exception=None):
+    """Say why the page is refused (the PermissionDenied's message) and offer the way back."""
+    context = {"reason": _message(exception), "came_from": came_from(request)}
+    return HttpResponseForbidden(render_to_string("403.html", context, request=request))
+
+
+@requires_csrf_token
+def page_not_found(request, exception=None):
+    """Say that the page does not exist or is not visible to the user, with the reason a view gave."""
+    reason = _message(exception)
+    # get_object_or_404's message names a model class: it means nothing to the user.
+    prefix, _placeholder, suffix = _("No %s matches the given query.").partition("%s")
+    if reason.startswith(prefix) and reason.endswith(suffix):
+        reason = ""
+    context = {"reason": reason, "came_from": came_from(request)}
+    return HttpResponseNotFound(render_to_string("404.html", context, request=request))
+
+
+def csrf_failure(request, reason=""):
+    """Explain a refused form: most often a page left open across a login, a logout or an expired session."""
+    context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "came_from": came_from(request)}
+    return HttpResponseForbidden(render_to_string("403_csrf.html", context, request=request))
