@@ -61,11 +61,16 @@ def server_error_or_unavailable(request):
 
 
 def came_from(request) -> str:
-    """The page of this portal the user came from, to offer the way back; empty if none or elsewhere."""
+    """The page of this portal the user came from, to offer the way back; empty if none or elsewhere.
+
+    A refused form may go back to its own page; a refused page may not, it would only be refused again.
+    """
     referer = request.META.get("HTTP_REFERER", "")
     if not url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
         return ""
-    return referer if urlsplit(referer).path != request.path else ""
+    if request.method in ("GET", "HEAD") and urlsplit(referer).path == request.path:
+        return ""
+    return referer
 
 
 def _message(exception) -> str:
