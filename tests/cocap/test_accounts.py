@@ -150,3 +150,10 @@ def test_one_client_cannot_spray_reset_requests_over_many_addresses(client, sett
     elsewhere = client.__class__(REMOTE_ADDR="10.0.0.9")
     assert _ask_reset(elsewhere, "user6@example.org").status_code == 302
     assert [message.to for message in mail.outbox] == [[f"user{n}@example.org"] for n in (0, 1, 2, 3, 4, 6)]
+
+
+def test_the_admins_change_password_link_leads_to_the_portals_page(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert f'href="{reverse("admin:password_change")}"' in client.get(reverse("admin:index")).content.decode()
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
