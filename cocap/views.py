@@ -11,13 +11,14 @@ from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFoun
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 from django.views.defaults import server_error
 
 logger = logging.getLogger(__name__)
+GET_OBJECT_OR_404_MESSAGE = "No %s matches the given query."
 
 
 def run_service(request, service, success: str, **kwargs) -> bool:
@@ -88,8 +89,9 @@ def permission_denied(request, exception=None):
 def page_not_found(request, exception=None):
     """Say that the page does not exist or is not visible to the user, with the reason a view gave."""
     reason = _message(exception)
-    # get_object_or_404's message names a model class: it means nothing to the user.
-    prefix, _placeholder, suffix = _("No %s matches the given query.").partition("%s")
+    # get_object_or_404's message names a model class: it means nothing to the user. Django's catalogue
+    # translates it; passed as a name, the text stays out of the portal's own catalogue.
+    prefix, _placeholder, suffix = gettext(GET_OBJECT_OR_404_MESSAGE).partition("%s")
     if reason.startswith(prefix) and reason.endswith(suffix):
         reason = ""
     context = {"reason": reason, "came_from": came_from(request)}

@@ -79,6 +79,9 @@ def test_a_missing_page_is_a_styled_404_that_names_no_model(client, submitted):
         assert "Page not found" in content and "not visible to your account" in content
         assert "ProgressEntry" not in content and "matches the given query" not in content
         assert f'href="{reverse("home")}">Go to the home page</a>' in content
+        response = client.get(url, **ITALIAN)
+        assert response.status_code == 404 and 'lang="it"' in response.content.decode()
+        assert "ProgressEntry" not in response.content.decode(), "nor in Django's Italian wording"
 
 
 def test_a_404_with_a_reason_for_the_user_shows_it(client):
