@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise, so static files stay cacheable; before the session, to see the cookie it sets.
+    "cocap.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "cocap.two_factor.TwoFactorMiddleware",
+    # Before any view reads the body; after the user and the language, for the page that says why.
+    "cocap.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -231,3 +235,24 @@ COCAP_START_DATE = datetime.date.fromisoformat(env("COCAP_START_DATE", default="
 COCAP_UPLOAD_MAX_BYTES = env.int("COCAP_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # The portal's address, for links in notification mail.
 COCAP_SITE_URL = env("COCAP_SITE_URL", default="http://127.0.0.1:8000")
+
+# ACCOUNTS, ERROR PAGES AND REQUEST LIMITS
+CSRF_FAILURE_VIEW = "cocap.views.csrf_failure"
+# The rate limits (cocap/ratelimit.py) live in a database table, so that every gunicorn worker counts the
+# same requests; migrate creates it (cocap/migrations). Nothing else uses a cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "limits": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cocap_cache",
+        # Culling drops entries in key order, live counters too: keep it for far more keys than an hour's use.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+# Password reset links: each address, and each client address, may ask so many times an hour.
+COCAP_PASSWORD_RESETS_PER_ADDRESS = env.int("COCAP_PASSWORD_RESETS_PER_ADDRESS", default=3)
+COCAP_PASSWORD_RESETS_PER_CLIENT = env.int("COCAP_PASSWORD_RESETS_PER_CLIENT", default=10)
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+# The largest request body, in bytes, files included: one form with many large files is refused with a page
+# that says so, before it is read. The proxy in front must accept at least this much.
+COCAP_UPLOAD_MAX_REQUEST_BYTES = env.int("COCAP_UPLOAD_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)

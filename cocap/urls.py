@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from cocap import two_factor
+from cocap import accounts, two_factor
 from cocap.views import health
 from reports import views as report_views
 
@@ -16,9 +17,27 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/two-factor/setup/", two_factor.setup, name="two-factor-setup"),
     path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
+    path("account/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("account/password/changed/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("account/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "account/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "account/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin's own page would check the old password without django-axes: use the portal's.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]
 
+handler403 = "cocap.views.permission_denied"
+handler404 = "cocap.views.page_not_found"
 handler500 = "cocap.views.server_error_or_unavailable"

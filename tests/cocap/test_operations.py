@@ -109,3 +109,14 @@ def test_production_settings_pass_the_deployment_checks_with_no_warning():
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check")
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_creates_the_cache_table_of_the_rate_limits():
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", "cocap", "zero", verbosity=0)
+    assert "cocap_cache" not in connection.introspection.table_names()
+    call_command("migrate", "cocap", verbosity=0)
+    assert "cocap_cache" in connection.introspection.table_names()
