@@ -63,13 +63,22 @@ def stack(tmp_path):
         _wait_healthy(base, process, log_path)
         yield base, database, log_path
     finally:
-        # The script, runserver, the worker and their reloaders' children share the session's process group.
+        _stop(process, log_path)
+
+
+def _stop(process, log_path):
+    """Stop the script, runserver, the worker and their reloaders' children: they share one process group."""
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        left = subprocess.run(["ps", "-o", "pid,stat,etime,args", "-g", str(process.pid)], capture_output=True)  # noqa: S603, S607
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail(f"SIGTERM left the stack running:\n{left.stdout.decode()}\n{log_path.read_text()[-3000:]}")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _wait_healthy(base, process, log_path, seconds=120):
@@ -173,7 +182,7 @@ def _declare(browser, form_path, fields, submitted, ledger, tag):
 
 
 def _director(browser, partners_done, ledger, problems):
-    """Prepare and approve the first period's SAL, then review what the partners submit until they stop."""
+    """Prepare and approve a period's SAL, then review what the partners submit until they stop."""
     if not browser.log_in("demo-director"):
         problems.append("demo-director: login failed")
         return
