@@ -12,13 +12,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# The demo, on db.sqlite3 unless DATABASE_URL names another database: scripts/run-demo migrates, loads the
+# demo data and serves it with the SAL PDF worker.
 run: $(VENV)/.installed
 	scripts/system-deps
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(PY) manage.py load_cocap --demo
-	@echo "Serving the COCAP portal on http://$(HOST):$(PORT)/ with the SAL PDF worker (Ctrl-C stops both)"
-	DJANGO_DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	scripts/run-demo $(HOST):$(PORT)
 
 # As in production: gunicorn (gunicorn.conf.py) on PostgreSQL (DATABASE_URL, by default the local server's
 # database cocap), whitenoise, and the SAL task worker. See README.md, Production.

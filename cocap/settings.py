@@ -30,6 +30,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # reconnects by itself instead of failing on a dead connection.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server's threads and the SAL worker share the file. A request's transaction (ATOMIC_REQUESTS)
+    # begun deferred reads first, and fails at once with "database is locked" when it then has to write while
+    # another holds the write lock; IMMEDIATE takes that lock at the start, waiting up to `timeout` seconds
+    # for it. In WAL mode readers and the writer do not block one another. OPTIONS in DATABASE_URL win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 # APPS
 INSTALLED_APPS = [
