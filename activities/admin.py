@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from cocap.history import HistoryAdmin
 
 from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
 
@@ -63,7 +64,7 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(ProgressEntry)
-class ProgressEntryAdmin(SimpleHistoryAdmin):
+class ProgressEntryAdmin(HistoryAdmin):
     list_display = ["action", "partner", "date", "percent_complete", "status", "author", "reviewer"]
     list_filter = ["status", "partner", "action__activity"]
     search_fields = ["narrative", "action__title", "author__username"]
@@ -74,14 +75,14 @@ class ProgressEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SimpleHistoryAdmin):
+class IndicatorValueAdmin(HistoryAdmin):
     list_display = ["indicator", "value", "entry"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "entry__action__activity"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(HistoryAdmin):
     list_display = ["original_name", "entry", "content_type", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["original_name"]
     list_select_related = ["entry__action__activity", "uploaded_by"]

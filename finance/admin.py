@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from cocap.history import HistoryAdmin
 
 from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 
@@ -18,7 +19,7 @@ class BudgetLineInline(admin.TabularInline):
 
 
 @admin.register(Budget)
-class BudgetAdmin(SimpleHistoryAdmin):
+class BudgetAdmin(HistoryAdmin):
     list_display = [
         "project",
         "version",
@@ -34,7 +35,7 @@ class BudgetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(SimpleHistoryAdmin):
+class BudgetLineAdmin(HistoryAdmin):
     list_display = ["budget", "partner", "category", "activity", "amount"]
     list_filter = ["budget", "category", "partner"]
     search_fields = ["partner__organisation__name"]
@@ -42,7 +43,7 @@ class BudgetLineAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(SimpleHistoryAdmin):
+class ExchangeRateAdmin(HistoryAdmin):
     list_display = ["currency", "month", "rate"]
     list_filter = ["currency"]
     search_fields = ["currency"]
@@ -60,7 +61,7 @@ class ReceiptInline(admin.TabularInline):
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(SimpleHistoryAdmin):
+class ExpenditureAdmin(HistoryAdmin):
     list_display = ["date_incurred", "description", "partner", "category", "amount", "currency", "amount_eur", "status"]
     list_filter = ["status", "partner", "category", "currency"]
     search_fields = ["description", "supplier", "document_ref"]
@@ -76,7 +77,7 @@ class ExpenditureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(SimpleHistoryAdmin):
+class ReceiptAdmin(HistoryAdmin):
     list_display = ["original_name", "expenditure", "content_type", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["original_name"]
     list_select_related = ["expenditure", "uploaded_by"]
@@ -87,7 +88,7 @@ class ReceiptAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EUPayment)
-class EUPaymentAdmin(SimpleHistoryAdmin):
+class EUPaymentAdmin(HistoryAdmin):
     list_display = ["project", "number", "kind", "received_on", "amount"]
     list_filter = ["project", "kind"]
     date_hierarchy = "received_on"

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from cocap.history import HistoryAdmin
 
 from .models import ProgressReport, ReportingPeriod
 
@@ -12,7 +13,7 @@ class ReportingPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(SimpleHistoryAdmin):
+class ProgressReportAdmin(HistoryAdmin):
     list_display = ["period", "version", "status", "language", "approved_by", "approved_at", "pdf_status"]
     list_filter = ["status", "pdf_status", "language", "period__project"]
     search_fields = ["summary", "pdf_sha256"]
