@@ -5,6 +5,7 @@ from pathlib import Path
 
 import bootstrap
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -122,6 +123,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # ("client, proxy2"), one fewer than N, and in its strict mode would drop a header with more addresses, putting
 # whoever sends one on the proxy's own address. Connected directly (N=0), the header is the client's own word.
 _PROXIES = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+if _PROXIES < 0:
+    raise ImproperlyConfigured("AXES_IPWARE_PROXY_COUNT is the number of proxies in front of the portal: 0 or more.")
 AXES_IPWARE_PROXY_COUNT = _PROXIES - 1 if _PROXIES else None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _PROXIES else ["REMOTE_ADDR"]
 IPWARE_STRICT = False

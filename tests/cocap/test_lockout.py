@@ -5,6 +5,7 @@ import importlib.util
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
@@ -71,6 +72,11 @@ def test_connected_directly_a_forged_forwarded_for_does_not_lift_a_lock(deployed
 
 def test_the_deployment_default_is_a_direct_connection(settings):
     assert settings.AXES_IPWARE_META_PRECEDENCE_ORDER == ["REMOTE_ADDR"]
+
+
+def test_a_negative_proxy_count_stops_the_portal_at_start(deployed_with):
+    with pytest.raises(ImproperlyConfigured, match="number of proxies"):
+        deployed_with(proxies=-1)
 
 
 def test_a_username_longer_than_any_is_refused_as_a_wrong_login_and_mails_no_one(settings):
