@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import AttachmentsField
+from cocap.forms import AttachmentsField, HiddenFieldErrorsMixin, RevisionField
+from partners.models import Partner
 
 from .models import ProgressEntry
 
 
-class ProgressEntryForm(forms.Form):
+class ProgressEntryForm(HiddenFieldErrorsMixin, forms.Form):
     """An entry's fields, a value for each indicator of its activity, and evidence files."""
 
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -26,7 +27,7 @@ class ProgressEntryForm(forms.Form):
         required=False,
         help_text=_("PDF, images or office documents (reports, attendance lists, photos)."),
     )
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    revision = RevisionField(required=False)
 
     def __init__(self, *args, action, entry: ProgressEntry | None = None, **kwargs):
         values = {}
@@ -39,6 +40,7 @@ class ProgressEntryForm(forms.Form):
             }
             values = {v.indicator_id: v.value for v in entry.indicator_values.all()}
         super().__init__(*args, **kwargs)
+        self.fields["revision"].required = entry is not None
         self.action = action
         self.indicators = list(action.activity.indicators.all())
         for indicator in self.indicators:
@@ -64,3 +66,14 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when you return the entry: say what needs fixing."),
     )
+
+
+class EntryFilterForm(forms.Form):
+    """The entry list's filters; a value that is not one of the choices is dropped, the others still apply."""
+
+    status = forms.ChoiceField(choices=ProgressEntry.Status.choices, required=False)
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+
+    def __init__(self, *args, partners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners

@@ -18,7 +18,11 @@ def _check_months(obj, duration: int, errors: dict):
 
 def _month_constraints(prefix: str) -> list:
     return [
-        models.CheckConstraint(condition=Q(start_month__gte=1), name=f"{prefix}_start_month_positive"),
+        models.CheckConstraint(
+            condition=Q(start_month__gte=1),
+            name=f"{prefix}_start_month_positive",
+            violation_error_message=_("Months are counted from 1, the project's first month."),
+        ),
         models.CheckConstraint(
             condition=Q(end_month__gte=F("start_month")),
             name=f"{prefix}_end_after_start",
@@ -64,7 +68,11 @@ class Activity(models.Model):
         ordering = ["project", "number"]
         constraints = [
             models.UniqueConstraint(fields=["project", "number"], name="activity_unique_number"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="activity_number_positive"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="activity_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
             *_month_constraints("activity"),
         ]
 
@@ -102,7 +110,11 @@ class Action(models.Model):
         ordering = ["activity", "number"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "number"], name="action_unique_number"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="action_number_positive"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="action_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
             *_month_constraints("action"),
         ]
 
@@ -147,8 +159,16 @@ class Indicator(models.Model):
         ordering = ["activity", "name"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "name"], name="indicator_unique_name"),
-            models.CheckConstraint(condition=Q(baseline__gte=0), name="indicator_baseline_not_negative"),
-            models.CheckConstraint(condition=Q(target__gt=0), name="indicator_target_positive"),
+            models.CheckConstraint(
+                condition=Q(baseline__gte=0),
+                name="indicator_baseline_not_negative",
+                violation_error_message=_("The baseline cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(target__gt=0),
+                name="indicator_target_positive",
+                violation_error_message=_("The target must be positive."),
+            ),
         ]
 
     def __str__(self):

@@ -7,14 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors
+from cocap.forms import form_add_service_errors, form_errors_as_messages
 from cocap.uploads import attachment_response
 from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list, project_current_or_404
 
 from . import services
-from .forms import ProgressEntryForm, ReviewForm
+from .forms import EntryFilterForm, ProgressEntryForm, ReviewForm
 from .models import ProgressEntry
 from .permissions import user_can_change_entry, user_can_review_entry
 from .selectors import (
@@ -71,12 +71,11 @@ def activity_detail(request, number):
 def entry_list(request):
     """List the progress entries the user may see, filtered by status and partner."""
     project = project_current_or_404(user=request.user)
-    status = request.GET.get("status") or None
-    if status not in ProgressEntry.Status.values:
-        status = None
     can_see_all = user_can_direct(request.user, project) or partner_of(request.user, project) is None
-    partners = list(partner_list(project=project)) if can_see_all else []
-    partner = next((p for p in partners if str(p.pk) == request.GET.get("partner")), None)
+    partners = partner_list(project=project) if can_see_all else partner_list(project=project).none()
+    form = EntryFilterForm(request.GET, partners=partners)
+    form.is_valid()  # A filter that is not one of the choices (a tampered link) is dropped; the others apply.
+    status, partner = form.cleaned_data.get("status") or None, form.cleaned_data.get("partner")
     entries = progress_entry_list(user=request.user, project=project, status=status, partner=partner)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     return render(
@@ -87,7 +86,7 @@ def entry_list(request):
             "page": page,
             "statuses": ProgressEntry.Status.choices,
             "status": status,
-            "partners": partners,
+            "partners": list(partners),
             "partner": partner,
         },
     )
@@ -180,7 +179,10 @@ def entry_review(request, pk, decision):
     """Approve or return a submitted entry."""
     entry = progress_entry_get(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+        return redirect("activities:entry-detail", pk=pk)
+    note = form.cleaned_data["note"]
     if decision == "approve":
         run_service(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)
     else:

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +22,24 @@ def download_link(url_name: str, pk: int, label: str) -> str:
     return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), label)
 
 
+def _key_or_404(field, value):
+    """Refuse with 404 an id that `field` cannot hold: the lookup would fail with a server error."""
+    try:
+        field.to_python(value)
+    except ValidationError:
+        raise Http404 from None
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
-    """The audit history, where a revert is a change: refused when the record may not be changed now."""
+    """The audit history, where a revert is a change, and a malformed id in the address a 404."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _key_or_404(self.model._meta.pk, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _key_or_404(self.model._meta.pk, unquote(object_id))
+        _key_or_404(self.model.history.model._meta.pk, version_id)
         # django-simple-history saves a posted revert after checking only the view permission, and judges by
         # the old version: an approved record could be rewritten with a version from before its approval.
         if request.method == "POST":

@@ -1,7 +1,9 @@
 """Helpers shared by the apps' forms."""
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .uploads import upload_check
 
@@ -13,6 +15,13 @@ def form_add_service_errors(form, error: ValidationError):
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def form_errors_as_messages(request, form):
+    """Tell the user a posted form's errors as messages, for a view that redirects instead of showing the form."""
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, message)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -36,3 +45,31 @@ class AttachmentsField(forms.FileField):
         if errors:
             raise ValidationError(errors)
         return checked
+
+
+class RevisionField(forms.IntegerField):
+    """The revision of the record a form was filled from, kept in a hidden input so that a stale save is refused.
+
+    Only a tampered page sends a value that is not a revision: its errors say to reload rather than name a field
+    the user cannot see.
+    """
+
+    widget = forms.HiddenInput
+    default_error_messages = {
+        "required": _("The page did not send which version of the record it shows: reload it and try again."),
+        "invalid": _("The page sent a version of the record that does not exist: reload it and try again."),
+        "min_value": _("The page sent a version of the record that does not exist: reload it and try again."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, **kwargs)
+
+
+class HiddenFieldErrorsMixin:
+    """Show the errors of hidden inputs on top of the form: rendered inline, they would stay invisible."""
+
+    def clean(self):
+        for field in self.hidden_fields():
+            if field.name in self.errors:
+                self.add_error(None, self.errors.pop(field.name))
+        return super().clean()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import bootstrap
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -131,13 +132,24 @@ AXES_RESET_ON_SUCCESS = True
 # and nobody can lock a colleague out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind the HTTPS proxy the client address is the last one the proxy adds to X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address, through django-ipware. Each proxy appends the address it got the request from to
+# X-Forwarded-For, so behind N proxies (AXES_IPWARE_PROXY_COUNT=N) the client is the Nth address from the right;
+# whatever stands left of it the client wrote itself. ipware counts only the proxies named after the client
+# ("client, proxy2"), one fewer than N, and in its strict mode would drop a header with more addresses, putting
+# whoever sends one on the proxy's own address. Connected directly (N=0), the header is the client's own word.
+_PROXIES = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+if _PROXIES < 0:
+    raise ImproperlyConfigured("AXES_IPWARE_PROXY_COUNT is the number of proxies in front of the portal: 0 or more.")
+AXES_IPWARE_PROXY_COUNT = _PROXIES - 1 if _PROXIES else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _PROXIES else ["REMOTE_ADDR"]
+IPWARE_STRICT = False
+AXES_USERNAME_CALLABLE = "cocap.login.attempt_username"
 # Directors and administrators confirm each login with a TOTP code (cocap/two_factor.py); off by default only
 # for the demo server of `make run`.
 COCAP_TWO_FACTOR = env.bool("COCAP_TWO_FACTOR", default=not DEBUG)
 OTP_TOTP_ISSUER = "COCAP"
+# The admin shows no one's authenticator key or QR code: whoever saw one could make that user's codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
 
 # INTERNATIONALIZATION

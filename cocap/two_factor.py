@@ -76,7 +76,8 @@ class TokenForm(forms.Form):
 
     def clean_token(self):
         token = self.cleaned_data["token"].strip()
-        if not token.isdigit():
+        # isdigit() alone takes "²" and other digits that are not 0-9.
+        if not (token.isascii() and token.isdigit()):
             raise forms.ValidationError(_("The code is six digits."), code="not_digits")
         return token
 

@@ -5,12 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity
-from cocap.forms import AttachmentsField
+from cocap.forms import AttachmentsField, HiddenFieldErrorsMixin, RevisionField
+from partners.models import Partner
 
 from .models import CostCategory, EUPayment, Expenditure
 
 
-class ExpenditureForm(forms.Form):
+class ExpenditureForm(HiddenFieldErrorsMixin, forms.Form):
     """An expense as the partner declares it, in the partner's currency, with its receipts."""
 
     date_incurred = forms.DateField(
@@ -27,7 +28,7 @@ class ExpenditureForm(forms.Form):
     receipts = AttachmentsField(
         label=_("Receipts"), required=False, help_text=_("Invoices, receipts, payment orders: PDF or images.")
     )
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    revision = RevisionField(required=False)
 
     def __init__(self, *args, partner, expenditure: Expenditure | None = None, **kwargs):
         if expenditure is not None:
@@ -44,6 +45,7 @@ class ExpenditureForm(forms.Form):
         else:
             kwargs.setdefault("initial", {"date_incurred": timezone.localdate()})
         super().__init__(*args, **kwargs)
+        self.fields["revision"].required = expenditure is not None
         self.fields["activity"].queryset = Activity.objects.filter(project=partner.project)
         self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": partner.currency}
 
@@ -62,3 +64,22 @@ class EUPaymentForm(forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(label=_("Amount (EUR)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class BudgetVersionForm(forms.Form):
+    """Which budget version to show; none is the current one."""
+
+    version = forms.IntegerField(required=False, min_value=1)
+
+
+class ExpenseFilterForm(forms.Form):
+    """The expense list's filters; a value that is not one of the choices is dropped, the others still apply."""
+
+    status = forms.ChoiceField(choices=Expenditure.Status.choices, required=False)
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+    category = forms.ModelChoiceField(queryset=CostCategory.objects.none(), required=False)
+
+    def __init__(self, *args, partners, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+        self.fields["category"].queryset = categories

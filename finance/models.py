@@ -37,7 +37,13 @@ class CostCategory(models.Model):
         verbose_name = _("cost category")
         verbose_name_plural = _("cost categories")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(code__gte=1), name="cost_category_code_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__gte=1),
+                name="cost_category_code_positive",
+                violation_error_message=_("Numbers start at 1."),
+            )
+        ]
 
     def __str__(self):
         # The EU headings are loaded under their English names, marked for translation.
@@ -82,7 +88,11 @@ class Budget(models.Model):
                 name="budget_one_current_per_project",
                 violation_error_message=_("The project already has a current budget."),
             ),
-            models.CheckConstraint(condition=Q(total_eligible_cost__gt=0), name="budget_total_positive"),
+            models.CheckConstraint(
+                condition=Q(total_eligible_cost__gt=0),
+                name="budget_total_positive",
+                violation_error_message=_("The total eligible cost must be positive."),
+            ),
             models.CheckConstraint(
                 condition=Q(eu_contribution__gte=0)
                 & Q(eu_contribution__lte=F("total_eligible_cost") * F("eu_max_rate")),
@@ -90,7 +100,11 @@ class Budget(models.Model):
                 violation_error_message=_("The EU contribution exceeds the EU maximum rate of the total."),
             ),
             *[
-                models.CheckConstraint(condition=Q(**{f"{rate}__gte": 0, f"{rate}__lte": 1}), name=f"budget_{rate}_0_1")
+                models.CheckConstraint(
+                    condition=Q(**{f"{rate}__gte": 0, f"{rate}__lte": 1}),
+                    name=f"budget_{rate}_0_1",
+                    violation_error_message=_("A rate is a fraction from 0 to 1, such as 0.07."),
+                )
                 for rate in ("eu_max_rate", "indirect_cap", "flexibility_threshold", "contingency_cap")
             ],
         ]
@@ -303,15 +317,25 @@ class Expenditure(models.Model):
                 name="expenditure_amount_positive",
                 violation_error_message=_("The amount must be positive."),
             ),
-            models.CheckConstraint(condition=Q(amount_eur__gt=0), name="expenditure_amount_eur_positive"),
-            models.CheckConstraint(condition=Q(exchange_rate__gt=0), name="expenditure_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_eur__gt=0),
+                name="expenditure_amount_eur_positive",
+                violation_error_message=_("The amount in EUR must be at least one cent."),
+            ),
+            models.CheckConstraint(
+                condition=Q(exchange_rate__gt=0),
+                name="expenditure_rate_positive",
+                violation_error_message=_("A rate must be positive."),
+            ),
             models.CheckConstraint(
                 condition=~Q(currency="EUR") | (Q(exchange_rate=1) & Q(amount_eur=F("amount"))),
                 name="expenditure_eur_is_not_converted",
+                violation_error_message=_("An expense in EUR has the rate 1 and the same amount in EUR."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted"]) | Q(reviewer__isnull=False),
                 name="expenditure_reviewed_has_reviewer",
+                violation_error_message=_("A reviewed expense needs its reviewer."),
             ),
         ]
         indexes = [models.Index(fields=["partner", "status", "date_incurred"])]
@@ -397,7 +421,11 @@ class EUPayment(models.Model):
                 name="eu_payment_amount_positive",
                 violation_error_message=_("The amount must be positive."),
             ),
-            models.CheckConstraint(condition=Q(number__gte=1), name="eu_payment_number_positive"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="eu_payment_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
         ]
 
     def __str__(self):

@@ -4,7 +4,7 @@ import csv
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,6 +58,23 @@ def _fix_eur_amount(expenditure: Expenditure):
     expenditure.clean()
     expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
     expenditure.amount_eur = convert_to_eur(expenditure.amount, expenditure.exchange_rate)
+    if expenditure.amount_eur <= 0:
+        # The smallest amount that converts to a cent: half a cent's worth, rounded up.
+        minimum = (expenditure.exchange_rate * CENT / 2).quantize(CENT, rounding=ROUND_UP)
+        raise ValidationError(
+            {
+                "amount": _(
+                    "At the rate of %(month)s this is less than one euro cent, which cannot be reported: "
+                    "the smallest amount is %(minimum)s %(currency)s."
+                )
+                % {
+                    "month": expenditure.date_incurred.strftime("%Y-%m"),
+                    "minimum": minimum,
+                    "currency": expenditure.currency,
+                }
+            },
+            code="below_a_cent",
+        )
 
 
 def _attach_receipts(expenditure: Expenditure, uploads: Sequence[CheckedUpload], actor):

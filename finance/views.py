@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors
+from cocap.forms import form_add_service_errors, form_errors_as_messages
 from cocap.uploads import attachment_response
 from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
@@ -17,7 +17,7 @@ from partners.selectors import partner_list, project_current_or_404
 
 from . import services
 from .exports import expenditure_csv_rows, financial_statement_xlsx
-from .forms import EUPaymentForm, ExpenditureForm, ReviewForm
+from .forms import BudgetVersionForm, EUPaymentForm, ExpenditureForm, ExpenseFilterForm, ReviewForm
 from .models import Expenditure
 from .permissions import user_can_change_expenditure, user_can_review_expenditure, user_can_see_project_finance
 from .selectors import (
@@ -64,8 +64,9 @@ def budget_detail(request):
     """Show a budget version by heading, partner and activity; earlier versions stay readable."""
     project = project_current_or_404(user=request.user)
     partner = _scope(request, project)
-    version = request.GET.get("version")
-    budget = budget_get(project=project, version=int(version) if version and version.isdigit() else None)
+    form = BudgetVersionForm(request.GET)
+    # A version that is not a number (a tampered link) shows the current budget.
+    budget = budget_get(project=project, version=form.cleaned_data["version"] if form.is_valid() else None)
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
     expenses = Expenditure.objects.none()
     return render(
@@ -90,9 +91,7 @@ def payment_create(request):
     project = project_current_or_404(user=request.user)
     form = EUPaymentForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        form_errors_as_messages(request, form)
         return redirect("finance:overview")
     try:
         services.eu_payment_record(actor=request.user, project=project, **form.cleaned_data)
@@ -121,18 +120,16 @@ def statement_xlsx(request):
 
 
 def _filters(request, project):
-    status = request.GET.get("status")
-    status = status if status in Expenditure.Status.values else None
-    partners = list(partner_list(project=project)) if user_can_see_project_finance(request.user, project) else []
-    partner = next((p for p in partners if str(p.pk) == request.GET.get("partner")), None)
-    categories = list(cost_category_list())
-    category = next((c for c in categories if str(c.pk) == request.GET.get("category")), None)
+    see_all = user_can_see_project_finance(request.user, project)
+    partners = partner_list(project=project) if see_all else partner_list(project=project).none()
+    form = ExpenseFilterForm(request.GET, partners=partners, categories=cost_category_list())
+    form.is_valid()  # A filter that is not one of the choices (a tampered link) is dropped; the others apply.
     return {
-        "status": status,
-        "partner": partner,
-        "category": category,
-        "partners": partners,
-        "categories": categories,
+        "status": form.cleaned_data.get("status") or None,
+        "partner": form.cleaned_data.get("partner"),
+        "category": form.cleaned_data.get("category"),
+        "partners": list(partners),
+        "categories": list(form.fields["category"].queryset),
         "statuses": Expenditure.Status.choices,
     }
 
@@ -267,9 +264,11 @@ def expense_review(request, pk, decision):
     """Verify, reject or return a submitted expense."""
     expenditure = expenditure_get(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+        return redirect("finance:expense-detail", pk=pk)
     service, success = REVIEWS[decision]
-    run_service(request, service, str(success), expenditure=expenditure, note=note)
+    run_service(request, service, str(success), expenditure=expenditure, note=form.cleaned_data["note"])
     return redirect("finance:expense-detail", pk=pk)
 
 

@@ -43,7 +43,11 @@ class Project(models.Model):
         verbose_name_plural = _("projects")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(duration_months__gte=1), name="project_duration_positive"),
+            models.CheckConstraint(
+                condition=Q(duration_months__gte=1),
+                name="project_duration_positive",
+                violation_error_message=_("A project lasts at least one month."),
+            ),
         ]
 
     def __str__(self):
@@ -134,7 +138,12 @@ class Partner(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["project", "organisation"], name="partner_unique_per_project"),
-            models.UniqueConstraint(fields=["project"], condition=Q(role="lead"), name="partner_one_lead_per_project"),
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(role="lead"),
+                name="partner_one_lead_per_project",
+                violation_error_message=_("The project already has a lead partner."),
+            ),
         ]
 
     def __str__(self):

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cocap.forms import HiddenFieldErrorsMixin, RevisionField
+
 from .models import ProgressReport
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -16,8 +18,8 @@ class ProgressReportCreateForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
 
 
-class ProgressReportForm(forms.ModelForm):
-    revision = forms.IntegerField(widget=forms.HiddenInput)
+class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    revision = RevisionField()
 
     class Meta:
         model = ProgressReport
@@ -27,6 +29,10 @@ class ProgressReportForm(forms.ModelForm):
         help_texts = {
             "summary": _("The directors' assessment of the period: results, delays and their causes, next steps.")
         }
+
+
+class ProgressReportApproveForm(forms.Form):
+    revision = RevisionField()
 
 
 class VerifyForm(forms.Form):

@@ -27,7 +27,11 @@ class ReportingPeriod(models.Model):
         ordering = ["project", "number"]
         constraints = [
             models.UniqueConstraint(fields=["project", "number"], name="reporting_period_unique_number"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="reporting_period_number_positive"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="reporting_period_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")),
                 name="reporting_period_end_after_start",
@@ -151,14 +155,17 @@ class ProgressReport(models.Model):
             models.CheckConstraint(
                 condition=Q(status="approved") | Q(pdf_status="none", pdf="", pdf_sha256=""),
                 name="progress_report_draft_has_no_pdf",
+                violation_error_message=_("A draft SAL has no PDF."),
             ),
             models.CheckConstraint(
                 condition=~Q(pdf_status="ready") | (~Q(pdf="") & ~Q(pdf_sha256="")),
                 name="progress_report_ready_pdf_has_hash",
+                violation_error_message=_("A ready PDF needs its file and its SHA-256."),
             ),
             models.CheckConstraint(
                 condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
                 name="progress_report_language_known",
+                violation_error_message=_("The report's language must be one of the portal's languages."),
             ),
         ]
 

@@ -9,14 +9,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors
+from cocap.forms import form_add_service_errors, form_errors_as_messages
 from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import project_current, project_current_or_404
 
 from . import services
 from .exports import progress_report_xlsx
-from .forms import ProgressReportCreateForm, ProgressReportForm, VerifyForm
+from .forms import ProgressReportApproveForm, ProgressReportCreateForm, ProgressReportForm, VerifyForm
 from .models import ProgressReport
 from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
 from .selectors import (
@@ -140,13 +140,16 @@ def report_detail(request, pk):
 def report_approve(request, pk):
     """Approve the draft: its figures are frozen and its PDF is rendered in the background."""
     report = progress_report_get(user=request.user, pk=pk)
-    revision = request.POST.get("revision", "")
+    form = ProgressReportApproveForm(request.POST)
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+        return redirect("reports:report-detail", pk=report.pk)
     run_service(
         request,
         services.progress_report_approve,
         _("SAL approved: its figures are frozen. The PDF is being rendered."),
         report=report,
-        revision=int(revision) if revision.isdigit() else -1,
+        revision=form.cleaned_data["revision"],
     )
     return redirect("reports:report-detail", pk=report.pk)
 
