@@ -5,6 +5,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cocap.forms import LimitedTextField
+from cocap.validators import SAL_SUMMARY_MAX_CHARS
+
 from .models import ProgressReport
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -17,16 +20,19 @@ class ProgressReportCreateForm(forms.Form):
 
 
 class ProgressReportForm(forms.ModelForm):
+    summary = LimitedTextField(
+        label=_("Directors' summary"),
+        required=False,
+        max_chars=SAL_SUMMARY_MAX_CHARS,
+        rows=8,
+        help_text=_("The directors' assessment of the period: results, delays and their causes, next steps."),
+    )
     revision = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
         model = ProgressReport
         fields = ["summary", "language"]
         labels = {"language": _("Language of the report")}
-        widgets = {"summary": forms.Textarea(attrs={"rows": 8})}
-        help_texts = {
-            "summary": _("The directors' assessment of the period: results, delays and their causes, next steps.")
-        }
 
 
 class VerifyForm(forms.Form):

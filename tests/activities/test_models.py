@@ -75,17 +75,18 @@ def test_approved_entry_has_its_reviewer():
 
 
 def test_progress_date_falls_inside_the_project_period():
-    action = ActionFactory()
+    # A project over by now, so that its last day is not in the future.
+    action = ActionFactory(activity__project__start_date=datetime.date(2020, 1, 1))
     entry = ProgressEntryFactory.build(
         action=action,
         partner=PartnerFactory(project=action.activity.project),
         author=UserFactory(),
-        date=datetime.date(2025, 12, 31),
+        date=datetime.date(2019, 12, 31),
     )
     assert_invalid(entry, "date", "The date must fall inside the project period")
-    entry.date = datetime.date(2029, 1, 1)
+    entry.date = datetime.date(2023, 1, 1)
     assert_invalid(entry, "date")
-    entry.date = datetime.date(2028, 12, 31)
+    entry.date = datetime.date(2022, 12, 31)
     entry.full_clean()
 
 
