@@ -139,7 +139,7 @@ def progress_entry_delete(*, actor, entry: ProgressEntry) -> None:
     """
     locked = (
         ProgressEntry.objects.select_for_update()
-        .select_related("action__activity__project", "partner", "reviewer")
+        .select_related("action__activity__project", "partner")
         .filter(pk=entry.pk)
         .first()
     )

@@ -165,10 +165,7 @@ def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
     The director who returned the expense is told that it was withdrawn.
     """
     locked = (
-        Expenditure.objects.select_for_update()
-        .select_related("partner__project", "reviewer")
-        .filter(pk=expenditure.pk)
-        .first()
+        Expenditure.objects.select_for_update().select_related("partner__project").filter(pk=expenditure.pk).first()
     )
     if locked is None:
         raise ValidationError(_("This expense was deleted already."), code="gone")
