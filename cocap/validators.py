@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 # Free texts are bounded so that one record cannot bury the SAL in pages: 300 KB of narrative made 60 more.
@@ -20,9 +21,20 @@ class MaxCharsValidator(MaxLengthValidator):
     """Refuse a text longer than the limit, saying how long it is and what to do."""
 
     message = _(
-        "This text has %(show_value)d characters; at most %(limit_value)d are allowed. "
+        "This text has %(show_value)s characters; at most %(limit_value)s are allowed. "
         "Shorten it: longer documents can be attached as files."
     )
+
+    def __call__(self, value):
+        length = self.clean(value)
+        if self.compare(length, self.limit_value):
+            # The numbers grouped as the page's language writes them, like the counter under the field.
+            params = {
+                "limit_value": number_format(self.limit_value, force_grouping=True),
+                "show_value": number_format(length, force_grouping=True),
+                "value": value,
+            }
+            raise ValidationError(self.message, code=self.code, params=params)
 
 
 def validate_not_in_future(day):

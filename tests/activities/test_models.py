@@ -125,7 +125,7 @@ def test_the_database_refuses_over_long_narratives_and_review_notes():
     entries.update(narrative="ü" * NARRATIVE_MAX_CHARS, review_note="ü" * REVIEW_NOTE_MAX_CHARS)
     entry.refresh_from_db()
     entry.narrative += "!"
-    assert_invalid(entry, "narrative", "at most 10000 are allowed")
+    assert_invalid(entry, "narrative", "at most 10,000 are allowed")
 
 
 def test_the_database_keeps_one_entry_per_author_and_form_token():

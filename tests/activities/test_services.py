@@ -324,7 +324,7 @@ def test_a_narrative_over_the_limit_is_refused_and_one_at_the_limit_kept(action,
     staff = staff_of(partner)
     with pytest.raises(ValidationError) as excinfo:
         _create(staff, action, narrative="x" * (NARRATIVE_MAX_CHARS + 1))
-    assert "at most 10000 are allowed" in excinfo.value.message_dict["narrative"][0]
+    assert "at most 10,000 are allowed" in excinfo.value.message_dict["narrative"][0]
     assert len(_create(staff, action, narrative="é" * NARRATIVE_MAX_CHARS).narrative) == NARRATIVE_MAX_CHARS
 
 

@@ -496,7 +496,7 @@ def test_files_chosen_on_a_form_that_failed_are_kept_and_attached_when_it_is_sav
         ),
     )
     content = failed.content.decode()
-    assert "This text has 10001 characters; at most 10000 are allowed." in content
+    assert "This text has 10,001 characters; at most 10,000 are allowed." in content
     assert "bad.pdf is not a PDF" in content
     assert "Files you already chose, kept for you" in content
     held = failed.context["form"].held_uploads
@@ -576,7 +576,7 @@ def test_a_review_note_over_the_limit_is_shown_again_with_the_error_and_decides_
     response = client.post(reverse("activities:entry-return", args=[world.submitted_a.pk]), {"note": note})
     content = response.content.decode()
     assert response.status_code == 200
-    assert "at most 5000 are allowed" in content
+    assert "at most 5,000 are allowed" in content
     assert note.strip() in content
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"

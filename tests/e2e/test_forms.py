@@ -73,7 +73,7 @@ def test_evidence_chosen_before_an_error_is_kept_and_saved_with_the_entry(
     page.get_by_label("Evidence files").set_input_files(str(attendance))
     page.get_by_role("button", name="Save draft").click()
 
-    expect(page.get_by_text("This text has 10011 characters; at most 10000 are allowed.")).to_be_visible()
+    expect(page.get_by_text("This text has 10,011 characters; at most 10,000 are allowed.")).to_be_visible()
     kept = page.get_by_label("foglio-presenze.pdf")
     expect(kept).to_be_checked()
     screenshot("entry-form-kept-files")

@@ -485,6 +485,6 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     client.force_login(world.director)
     response = client.post(_url(world, "expense-reject"), {"note": "x" * 5_001})
     assert response.status_code == 200
-    assert "This text has 5001 characters; at most 5000 are allowed." in response.content.decode()
+    assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"

@@ -96,4 +96,4 @@ def test_the_database_refuses_an_over_long_summary():
     reports.update(summary="x" * SAL_SUMMARY_MAX_CHARS)
     report.refresh_from_db()
     report.summary += "x"
-    assert_invalid(report, "summary", "at most 20000 are allowed")
+    assert_invalid(report, "summary", "at most 20,000 are allowed")

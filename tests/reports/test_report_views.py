@@ -87,7 +87,7 @@ def test_a_summary_over_the_limit_is_refused_with_its_length_and_kept_in_the_for
     summary = "Un semestre di lavoro. " * 1000
     response = client.post(url, {"summary": summary, "language": "en", "revision": draft.revision})
     content = response.content.decode()
-    assert "This text has 22999 characters; at most 20000 are allowed." in content
+    assert "This text has 22,999 characters; at most 20,000 are allowed." in content
     assert summary.strip() in content
     assert ProgressReport.objects.get().summary == ""
     client.post(url, {"summary": summary[:20_000], "language": "en", "revision": draft.revision})
