@@ -137,8 +137,9 @@ def progress_entry_delete(*, actor, entry: ProgressEntry) -> None:
 
     The director who returned the entry is told that it was withdrawn.
     """
+    # Lock the record's own row only: its partner and project stay free for everyone else's work.
     locked = (
-        ProgressEntry.objects.select_for_update()
+        ProgressEntry.objects.select_for_update(of=("self",))
         .select_related("action__activity__project", "partner")
         .filter(pk=entry.pk)
         .first()

@@ -216,9 +216,9 @@ def entry_delete(request, pk):
             ) % {"status": entry.get_status_display()}
         return render(request, "activities/entry_delete.html", {"entry": entry, "refusal": refusal}, status=403)
     if request.method == "POST":
-        if run_service(request, services.progress_entry_delete, _("The entry was deleted."), entry=entry):
-            return redirect("activities:entry-list")
-        return redirect("activities:entry-detail", pk=pk)
+        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
+        run_service(request, services.progress_entry_delete, _("The entry was deleted."), entry=entry)
+        return redirect("activities:entry-list")
     return render(request, "activities/entry_delete.html", {"entry": entry, **progress_entry_detail(entry)})
 
 

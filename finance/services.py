@@ -164,8 +164,12 @@ def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
 
     The director who returned the expense is told that it was withdrawn.
     """
+    # Lock the record's own row only: its partner and project stay free for everyone else's work.
     locked = (
-        Expenditure.objects.select_for_update().select_related("partner__project").filter(pk=expenditure.pk).first()
+        Expenditure.objects.select_for_update(of=("self",))
+        .select_related("partner__project")
+        .filter(pk=expenditure.pk)
+        .first()
     )
     if locked is None:
         raise ValidationError(_("This expense was deleted already."), code="gone")

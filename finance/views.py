@@ -299,9 +299,9 @@ def expense_delete(request, pk):
         context = {"expenditure": expenditure, "refusal": refusal}
         return render(request, "finance/expense_delete.html", context, status=403)
     if request.method == "POST":
-        if run_service(request, services.expenditure_delete, _("The expense was deleted."), expenditure=expenditure):
-            return redirect("finance:expense-list")
-        return redirect("finance:expense-detail", pk=pk)
+        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
+        run_service(request, services.expenditure_delete, _("The expense was deleted."), expenditure=expenditure)
+        return redirect("finance:expense-list")
     context = {"expenditure": expenditure, "receipts": list(expenditure.receipts.all())}
     return render(request, "finance/expense_delete.html", context)
 
