@@ -1,25 +1,40 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import AttachmentsField, HiddenFieldErrorsMixin, RevisionField
+from cocap.forms import (
+    AttachmentsField,
+    HiddenFieldErrorsMixin,
+    HoldsUploadsMixin,
+    LimitedTextField,
+    RevisionField,
+    form_token_field,
+)
+from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
 from .models import ProgressEntry
 
 
-class ProgressEntryForm(HiddenFieldErrorsMixin, forms.Form):
+class ProgressEntryForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
     """An entry's fields, a value for each indicator of its activity, and evidence files."""
 
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    uploads_field = "evidence"
+
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_not_in_future],
+    )
     percent_complete = forms.IntegerField(
         label=_("Percent complete"),
         min_value=0,
         max_value=100,
         help_text=_("How much of the action is done at this date, 0 to 100."),
     )
-    narrative = forms.CharField(
+    narrative = LimitedTextField(
         label=_("Narrative"),
-        widget=forms.Textarea(attrs={"rows": 6}),
+        max_chars=NARRATIVE_MAX_CHARS,
         help_text=_("What was done, with whom, what came out of it."),
     )
     evidence = AttachmentsField(
@@ -41,6 +56,10 @@ class ProgressEntryForm(HiddenFieldErrorsMixin, forms.Form):
             values = {v.indicator_id: v.value for v in entry.indicator_values.all()}
         super().__init__(*args, **kwargs)
         self.fields["revision"].required = entry is not None
+        if entry is None:
+            self.fields["form_token"] = form_token_field()
+        # The browser's date picker offers no day after today.
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.action = action
         self.indicators = list(action.activity.indicators.all())
         for indicator in self.indicators:
@@ -60,10 +79,11 @@ class ProgressEntryForm(HiddenFieldErrorsMixin, forms.Form):
 
 
 class ReviewForm(forms.Form):
-    note = forms.CharField(
+    note = LimitedTextField(
         label=_("Note to the partner"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_chars=REVIEW_NOTE_MAX_CHARS,
+        rows=3,
         help_text=_("Required when you return the entry: say what needs fixing."),
     )
 

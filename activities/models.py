@@ -3,9 +3,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cocap.validators import (
+    NARRATIVE_MAX_CHARS,
+    REVIEW_NOTE_MAX_CHARS,
+    MaxCharsValidator,
+    validate_not_in_future,
+)
 from partners.models import Membership, Partner, Project
 
 
@@ -220,7 +228,7 @@ class ProgressEntry(models.Model):
     percent_complete = models.PositiveSmallIntegerField(
         _("percent complete"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    narrative = models.TextField(_("narrative"))
+    narrative = models.TextField(_("narrative"), validators=[MaxCharsValidator(NARRATIVE_MAX_CHARS)])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -231,9 +239,11 @@ class ProgressEntry(models.Model):
         verbose_name=_("reviewer"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_note = models.TextField(_("review note"), blank=True)
+    review_note = models.TextField(_("review note"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
     # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
     revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    # The one-time token of the form that created the entry: the same form sent twice creates it once.
+    form_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -255,6 +265,22 @@ class ProgressEntry(models.Model):
                 name="progress_entry_approved_has_reviewer",
                 violation_error_message=_("An approved entry needs its reviewer."),
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("narrative"), NARRATIVE_MAX_CHARS),
+                name="progress_entry_narrative_length",
+                violation_error_message=_("The narrative is too long."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("review_note"), REVIEW_NOTE_MAX_CHARS),
+                name="progress_entry_review_note_length",
+                violation_error_message=_("The review note is too long."),
+            ),
+            models.UniqueConstraint(
+                fields=["author", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="progress_entry_form_token_once",
+                violation_error_message=_("This form was already saved."),
+            ),
         ]
         indexes = [models.Index(fields=["action", "status", "date"])]
 
@@ -267,6 +293,11 @@ class ProgressEntry(models.Model):
 
     def clean(self):
         errors = {}
+        if self.date:
+            try:
+                validate_not_in_future(self.date)
+            except ValidationError as error:
+                errors["date"] = error
         if self.action_id:
             project = self.action.activity.project
             if self.date and not project.contains(self.date):

@@ -6,6 +6,8 @@ from partners.permissions import partner_of, user_can_direct
 from .models import Action, ProgressEntry
 
 EDITABLE_STATUSES = (ProgressEntry.Status.DRAFT, ProgressEntry.Status.RETURNED)
+# A returned entry may be withdrawn too: a duplicate or a mistake would otherwise stay returned for ever.
+DELETABLE_STATUSES = EDITABLE_STATUSES
 
 
 def partner_responsible_for(action: Action) -> Partner | None:
@@ -22,6 +24,11 @@ def user_can_record_progress(user, action: Action) -> bool:
 def user_can_change_entry(user, entry: ProgressEntry) -> bool:
     """The partner's staff edit and submit its drafts and returned entries (administrators use the admin)."""
     return entry.status in EDITABLE_STATUSES and partner_of(user, entry.action.activity.project) == entry.partner
+
+
+def user_can_delete_entry(user, entry: ProgressEntry) -> bool:
+    """The partner's staff delete its drafts and returned entries; directors and observers never do."""
+    return entry.status in DELETABLE_STATUSES and partner_of(user, entry.action.activity.project) == entry.partner
 
 
 def user_can_review_entry(user, entry: ProgressEntry) -> bool:

@@ -118,7 +118,7 @@ def progress_entry_list(
     entries = (
         ProgressEntry.objects.visible_to(user)
         .for_project(project)
-        .select_related("action__activity", "partner__organisation", "author")
+        .select_related("action__activity__project", "partner__organisation", "author")
         .annotate(evidence_count=Count("evidence"))
         .order_by("-date", "-id")
     )
@@ -139,6 +139,11 @@ def progress_entry_get(*, user, pk: int) -> ProgressEntry:
         ),
         pk=pk,
     )
+
+
+def progress_entry_deleted_by(*, user, pk: int) -> bool:
+    """Tell whether `user` deleted the entry `pk` (its history keeps who did)."""
+    return ProgressEntry.history.filter(id=pk, history_type="-", history_user=user).exists()
 
 
 def progress_entry_detail(entry: ProgressEntry) -> dict:

@@ -1,6 +1,7 @@
 """Writes on the work plan and its progress, each with its rules and an audit trace."""
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -10,16 +11,25 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cocap.mail import notify_on_commit
-from cocap.services import attachment_delete, attachments_store, delete_audited, review_transition, save_audited
+from cocap.services import (
+    attachment_delete,
+    attachments_store,
+    delete_audited,
+    review_transition,
+    save_audited,
+    save_audited_once,
+)
 from cocap.uploads import CheckedUpload
 from partners.models import Membership
 from partners.permissions import user_can_act_for_partner, user_can_direct
 
 from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
 from .permissions import (
+    DELETABLE_STATUSES,
     EDITABLE_STATUSES,
     partner_responsible_for,
     user_can_change_entry,
+    user_can_delete_entry,
     user_can_record_progress,
 )
 
@@ -52,8 +62,12 @@ def progress_entry_create(
     narrative: str,
     indicator_values: dict[Indicator, Decimal | None] | None = None,
     evidence: Sequence[CheckedUpload] = (),
+    form_token: uuid.UUID | None = None,
 ) -> ProgressEntry:
-    """Record a draft progress entry on an action the actor's partner is responsible for."""
+    """Record a draft progress entry on an action the actor's partner is responsible for.
+
+    With `form_token`, raise AlreadySaved if the actor's form with that token created an entry already.
+    """
     if not user_can_record_progress(actor, action):
         raise PermissionDenied(_("You can record progress only on actions your organisation is responsible for."))
     entry = ProgressEntry(
@@ -64,7 +78,7 @@ def progress_entry_create(
         percent_complete=percent_complete,
         narrative=narrative,
     )
-    save_audited(entry, actor)
+    save_audited_once(entry, actor, form_token=form_token)
     _set_indicator_values(entry, indicator_values or {}, actor)
     _attach_evidence(entry, evidence, actor)
     return entry
@@ -115,6 +129,42 @@ def evidence_delete(*, actor, evidence: Evidence) -> None:
     if not user_can_change_entry(actor, evidence.entry):
         raise PermissionDenied(_("Files can be removed only from your own organisation's drafts."))
     attachment_delete(evidence, actor)
+
+
+@transaction.atomic
+def progress_entry_delete(*, actor, entry: ProgressEntry) -> None:
+    """Delete a draft or returned entry with its values and files; its history keeps what it was and who deleted it.
+
+    The director who returned the entry is told that it was withdrawn.
+    """
+    # Lock the record's own row only: its partner and project stay free for everyone else's work.
+    locked = (
+        ProgressEntry.objects.select_for_update(of=("self",))
+        .select_related("action__activity__project", "partner")
+        .filter(pk=entry.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(_("This entry was deleted already."), code="gone")
+    if locked.status not in DELETABLE_STATUSES:
+        raise ValidationError(
+            _("This entry is %(status)s and can no longer be deleted.") % {"status": locked.get_status_display()},
+            code="invalid_transition",
+        )
+    if not user_can_delete_entry(actor, locked):
+        raise PermissionDenied(_("You can delete only your own organisation's drafts and returned entries."))
+    for value in locked.indicator_values.all():
+        delete_audited(value, actor)
+    for evidence in locked.evidence.all():
+        attachment_delete(evidence, actor)
+    if locked.status == ProgressEntry.Status.RETURNED and locked.reviewer is not None:
+        notify_on_commit(
+            recipients=[locked.reviewer],
+            subject=_("COCAP: the returned progress on %(action)s was withdrawn") % {"action": locked.action.code},
+            template="activities/email/entry_deleted.txt",
+            context={"entry": locked, "actor": actor},
+        )
+    delete_audited(locked, actor)
 
 
 def _transition(entry, **kwargs):

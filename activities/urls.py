@@ -12,6 +12,7 @@ urlpatterns = [
     path("progress/<int:pk>/", views.entry_detail, name="entry-detail"),
     path("progress/<int:pk>/edit/", views.entry_edit, name="entry-edit"),
     path("progress/<int:pk>/submit/", views.entry_submit, name="entry-submit"),
+    path("progress/<int:pk>/delete/", views.entry_delete, name="entry-delete"),
     path("progress/<int:pk>/approve/", views.entry_review, {"decision": "approve"}, name="entry-approve"),
     path("progress/<int:pk>/return/", views.entry_review, {"decision": "return"}, name="entry-return"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),

@@ -2,12 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors, form_errors_as_messages
+from cocap.forms import form_add_service_errors
+from cocap.services import AlreadySaved
 from cocap.uploads import attachment_response
 from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
@@ -16,13 +18,14 @@ from partners.selectors import partner_list, project_current_or_404
 from . import services
 from .forms import EntryFilterForm, ProgressEntryForm, ReviewForm
 from .models import ProgressEntry
-from .permissions import user_can_change_entry, user_can_review_entry
+from .permissions import DELETABLE_STATUSES, user_can_change_entry, user_can_delete_entry, user_can_review_entry
 from .selectors import (
     activity_get,
     activity_list_with_schedule,
     evidence_get,
     gantt_chart,
     indicator_list_with_achieved,
+    progress_entry_deleted_by,
     progress_entry_detail,
     progress_entry_get,
     progress_entry_list,
@@ -88,6 +91,7 @@ def entry_list(request):
             "status": status,
             "partners": list(partners),
             "partner": partner,
+            "deletable": {entry.pk for entry in page if user_can_delete_entry(request.user, entry)},
         },
     )
 
@@ -107,28 +111,49 @@ def review_queue(request):
 
 def _entry_form_view(request, *, action, entry=None):
     initial = None if entry else {"date": timezone.localdate()}
-    form = ProgressEntryForm(request.POST or None, request.FILES or None, action=action, entry=entry, initial=initial)
+    form = ProgressEntryForm(
+        request.POST or None,
+        request.FILES or None,
+        action=action,
+        entry=entry,
+        initial=initial,
+        session=request.session,
+    )
     if request.method == "POST" and form.is_valid():
-        fields = {
-            "actor": request.user,
-            "date": form.cleaned_data["date"],
-            "percent_complete": form.cleaned_data["percent_complete"],
-            "narrative": form.cleaned_data["narrative"],
-            "indicator_values": form.indicator_values,
-            "evidence": form.cleaned_data["evidence"],
-        }
         try:
+            fields = {
+                "actor": request.user,
+                "date": form.cleaned_data["date"],
+                "percent_complete": form.cleaned_data["percent_complete"],
+                "narrative": form.cleaned_data["narrative"],
+                "indicator_values": form.indicator_values,
+                "evidence": form.uploads(),
+            }
             if entry is None:
-                entry = services.progress_entry_create(action=action, **fields)
+                entry = services.progress_entry_create(
+                    action=action, form_token=form.cleaned_data["form_token"], **fields
+                )
                 messages.success(request, _("Draft saved. Submit it when it is ready for the directors."))
             else:
                 entry = services.progress_entry_update(entry=entry, revision=form.cleaned_data["revision"], **fields)
                 messages.success(request, _("Changes saved."))
+        except AlreadySaved as sent_before:
+            form.uploads_saved()
+            messages.info(request, _("This form was sent twice: the entry was saved once, and here it is."))
+            return redirect("activities:entry-detail", pk=sent_before.instance.pk)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
+            form.uploads_saved()
             return redirect("activities:entry-detail", pk=entry.pk)
-    return render(request, "activities/entry_form.html", {"form": form, "action": action, "entry": entry})
+    if request.method == "POST":
+        form.hold_uploads()
+    can_delete = entry is not None and user_can_delete_entry(request.user, entry)
+    return render(
+        request,
+        "activities/entry_form.html",
+        {"form": form, "action": action, "entry": entry, "can_delete": can_delete},
+    )
 
 
 @login_required
@@ -151,7 +176,10 @@ def entry_edit(request, pk):
 @login_required
 def entry_detail(request, pk):
     """Show an entry with its values, files, review and audit history."""
-    entry = progress_entry_get(user=request.user, pk=pk)
+    return _entry_detail_page(request, progress_entry_get(user=request.user, pk=pk))
+
+
+def _entry_detail_page(request, entry, review_form=None):
     return render(
         request,
         "activities/entry_detail.html",
@@ -159,10 +187,38 @@ def entry_detail(request, pk):
             "entry": entry,
             **progress_entry_detail(entry),
             "can_change": user_can_change_entry(request.user, entry),
+            "can_delete": user_can_delete_entry(request.user, entry),
             "can_review": user_can_review_entry(request.user, entry),
-            "review_form": ReviewForm(),
+            "review_form": review_form or ReviewForm(),
         },
     )
+
+
+@login_required
+def entry_delete(request, pk):
+    """Show what deleting a draft or returned entry removes; delete it on confirmation."""
+    try:
+        entry = progress_entry_get(user=request.user, pk=pk)
+    except Http404:
+        # The second click of a double click on Delete finds the entry gone: say so to the one who deleted it.
+        if request.method == "POST" and progress_entry_deleted_by(user=request.user, pk=pk):
+            messages.info(request, _("The entry was deleted."))
+            return redirect("activities:entry-list")
+        raise
+    if not user_can_delete_entry(request.user, entry):
+        if entry.status in DELETABLE_STATUSES:
+            refusal = _("Only the staff of the entry's partner can delete it.")
+        else:
+            refusal = _(
+                "This entry is %(status)s: only drafts and returned entries can be deleted. "
+                "What was submitted stays as the record of the work."
+            ) % {"status": entry.get_status_display()}
+        return render(request, "activities/entry_delete.html", {"entry": entry, "refusal": refusal}, status=403)
+    if request.method == "POST":
+        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
+        run_service(request, services.progress_entry_delete, _("The entry was deleted."), entry=entry)
+        return redirect("activities:entry-list")
+    return render(request, "activities/entry_delete.html", {"entry": entry, **progress_entry_detail(entry)})
 
 
 @login_required
@@ -180,8 +236,8 @@ def entry_review(request, pk, decision):
     entry = progress_entry_get(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        form_errors_as_messages(request, form)
-        return redirect("activities:entry-detail", pk=pk)
+        # Show the note again with what is wrong with it, rather than decide without it.
+        return _entry_detail_page(request, entry, review_form=form)
     note = form.cleaned_data["note"]
     if decision == "approve":
         run_service(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)

@@ -1,9 +1,10 @@
-"""Write helpers shared by the apps' services: audited saves and review transitions."""
+"""Write helpers shared by the apps' services: audited saves, creations made once, and review transitions."""
 
 import logging
+import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,37 @@ def save_audited(instance, actor, **clean_kwargs):
     instance.full_clean(**clean_kwargs)
     instance._history_user = actor
     instance.save()
+
+
+class AlreadySaved(Exception):
+    """The form was sent before and created `instance`; nothing new was created."""
+
+    def __init__(self, instance):
+        super().__init__(instance)
+        self.instance = instance
+
+
+def save_audited_once(instance, actor, *, form_token: uuid.UUID | None):
+    """Create `instance`, unless its author's form with `form_token` already created one: then raise AlreadySaved.
+
+    A double click or a form sent again makes one record. Call inside a transaction: when two requests race,
+    the model's unique constraint on (author, form_token) stops the second, which then finds the first's record.
+    """
+    if form_token is None:
+        save_audited(instance, actor)
+        return
+    instance.form_token = form_token
+    sent_before = type(instance).objects.filter(author=instance.author, form_token=form_token)
+    if existing := sent_before.first():
+        raise AlreadySaved(existing)
+    try:
+        with transaction.atomic():
+            save_audited(instance, actor)
+    except IntegrityError:
+        existing = sent_before.first()
+        if existing is None:
+            raise
+        raise AlreadySaved(existing) from None
 
 
 def delete_audited(instance, actor):

@@ -1,16 +1,24 @@
 """Checks on uploaded documents: size, and type read from the content rather than the name."""
 
+import datetime
+import logging
 import os
 import uuid
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -124,3 +132,104 @@ def attachment_response(attachment) -> FileResponse:
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+# The files of a form that could not be saved wait here (never served) until the user saves it; a day at most.
+HELD_FOLDER = "held"
+HELD_SESSION_KEY = "cocap_held_uploads"
+HELD_MAX_AGE = datetime.timedelta(days=1)
+
+
+def held_upload_names(session) -> dict[str, str]:
+    """Return the id and original name of each upload the session holds."""
+    return {hold_id: item["original_name"] for hold_id, item in session.get(HELD_SESSION_KEY, {}).items()}
+
+
+def uploads_hold(session, uploads: Sequence[CheckedUpload]) -> list[str | None]:
+    """Keep checked uploads of a form that could not be saved, for the user's next try.
+
+    Return the id of each upload, or None for one the storage could not keep (a full disk).
+    """
+    held = _held_purged(session)
+    ids = []
+    for upload in uploads:
+        try:
+            path = default_storage.save(f"{HELD_FOLDER}/{upload.stored_name}", upload.file)
+        except OSError:
+            logger.exception("Holding the upload %r failed", upload.original_name)
+            ids.append(None)
+            continue
+        hold_id = uuid.uuid4().hex
+        held[hold_id] = {
+            "path": path,
+            "original_name": upload.original_name,
+            "stored_name": upload.stored_name,
+            "content_type": upload.content_type,
+            "size": upload.size,
+            "held_at": timezone.now().isoformat(),
+        }
+        ids.append(hold_id)
+    session[HELD_SESSION_KEY] = held
+    return ids
+
+
+def uploads_take_held(session, ids: Iterable[str]) -> tuple[list[CheckedUpload], list[str]]:
+    """Open the held uploads `ids` to be stored with a record; return them and the ids no longer held.
+
+    Close the files once stored.
+    """
+    held = session.get(HELD_SESSION_KEY, {})
+    uploads, gone = [], []
+    for hold_id in ids:
+        item = held.get(hold_id)
+        try:
+            file = default_storage.open(item["path"], "rb") if item else None
+        except FileNotFoundError:
+            file = None
+        if file is None:
+            gone.append(hold_id)
+            continue
+        uploads.append(
+            CheckedUpload(
+                file=file,
+                original_name=item["original_name"],
+                stored_name=item["stored_name"],
+                content_type=item["content_type"],
+                size=item["size"],
+            )
+        )
+    return uploads, gone
+
+
+def uploads_release(session, ids: Iterable[str]):
+    """Forget held uploads; their files go once the transaction commits."""
+    held = session.get(HELD_SESSION_KEY, {})
+    paths = [held.pop(hold_id)["path"] for hold_id in ids if hold_id in held]
+    session[HELD_SESSION_KEY] = held
+    transaction.on_commit(lambda: _delete_files(paths))
+
+
+def _held_purged(session) -> dict:
+    """Return the session's held uploads younger than HELD_MAX_AGE; delete older files, any user's."""
+    cutoff = timezone.now() - HELD_MAX_AGE
+    held = session.get(HELD_SESSION_KEY, {})
+    fresh = {k: v for k, v in held.items() if datetime.datetime.fromisoformat(v["held_at"]) >= cutoff}
+    # Forms abandoned in other sessions leave files behind: whoever holds files next clears them.
+    try:
+        paths = [f"{HELD_FOLDER}/{name}" for name in default_storage.listdir(HELD_FOLDER)[1]]
+        stale = [path for path in paths if default_storage.get_modified_time(path) < cutoff]
+    except FileNotFoundError:  # no file held yet, or one deleted meanwhile: nothing to clear now
+        stale = []
+    except OSError:
+        logger.exception("Listing the held uploads failed")
+        stale = []
+    _delete_files(stale)
+    return fresh
+
+
+def _delete_files(paths: Iterable[str]):
+    for path in paths:
+        try:
+            default_storage.delete(path)
+        except OSError:
+            logger.exception("Deleting the held upload %s failed", path)

@@ -5,17 +5,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity
-from cocap.forms import AttachmentsField, HiddenFieldErrorsMixin, RevisionField
+from cocap.forms import (
+    AttachmentsField,
+    HiddenFieldErrorsMixin,
+    HoldsUploadsMixin,
+    LimitedTextField,
+    RevisionField,
+    form_token_field,
+)
+from cocap.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
 from .models import CostCategory, EUPayment, Expenditure
 
 
-class ExpenditureForm(HiddenFieldErrorsMixin, forms.Form):
+class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
     """An expense as the partner declares it, in the partner's currency, with its receipts."""
 
+    uploads_field = "receipts"
+
     date_incurred = forms.DateField(
-        label=_("Date incurred"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date incurred"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_not_in_future],
     )
     category = forms.ModelChoiceField(label=_("Budget heading"), queryset=CostCategory.objects.all())
     activity = forms.ModelChoiceField(label=_("Activity"), queryset=Activity.objects.none(), required=False)
@@ -46,15 +58,20 @@ class ExpenditureForm(HiddenFieldErrorsMixin, forms.Form):
             kwargs.setdefault("initial", {"date_incurred": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["revision"].required = expenditure is not None
+        if expenditure is None:
+            self.fields["form_token"] = form_token_field()
+        # The browser's date picker offers no day after today.
+        self.fields["date_incurred"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["activity"].queryset = Activity.objects.filter(project=partner.project)
         self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": partner.currency}
 
 
 class ReviewForm(forms.Form):
-    note = forms.CharField(
+    note = LimitedTextField(
         label=_("Note to the partner"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_chars=REVIEW_NOTE_MAX_CHARS,
+        rows=3,
         help_text=_("Required when you reject or return the expense: say why."),
     )
 

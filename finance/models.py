@@ -5,11 +5,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity, Attachment
+from cocap.validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator, validate_not_in_future
 from partners.models import Membership, Partner, Project, currency_validator
 
 
@@ -298,9 +301,11 @@ class Expenditure(models.Model):
         verbose_name=_("reviewer"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_note = models.TextField(_("review note"), blank=True)
+    review_note = models.TextField(_("review note"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
     # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
     revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    # The one-time token of the form that declared the expense: the same form sent twice declares it once.
+    form_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -337,6 +342,17 @@ class Expenditure(models.Model):
                 name="expenditure_reviewed_has_reviewer",
                 violation_error_message=_("A reviewed expense needs its reviewer."),
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("review_note"), REVIEW_NOTE_MAX_CHARS),
+                name="expenditure_review_note_length",
+                violation_error_message=_("The review note is too long."),
+            ),
+            models.UniqueConstraint(
+                fields=["author", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="expenditure_form_token_once",
+                violation_error_message=_("This form was already saved."),
+            ),
         ]
         indexes = [models.Index(fields=["partner", "status", "date_incurred"])]
 
@@ -345,6 +361,11 @@ class Expenditure(models.Model):
 
     def clean(self):
         errors = {}
+        if self.date_incurred:
+            try:
+                validate_not_in_future(self.date_incurred)
+            except ValidationError as error:
+                errors["date_incurred"] = error
         if self.partner_id:
             project = self.partner.project
             if self.date_incurred and not project.contains(self.date_incurred):

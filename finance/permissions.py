@@ -6,12 +6,22 @@ from partners.permissions import partner_of, user_can_direct, user_can_see_all_p
 from .models import Expenditure
 
 EDITABLE_STATUSES = (Expenditure.Status.DRAFT, Expenditure.Status.RETURNED)
+# A returned expense may be withdrawn too: a duplicate or a mistake would otherwise stay returned for ever.
+DELETABLE_STATUSES = EDITABLE_STATUSES
 
 
 def user_can_change_expenditure(user, expenditure: Expenditure) -> bool:
     """The partner's staff edit and submit its draft and returned expenses."""
     return (
         expenditure.status in EDITABLE_STATUSES and partner_of(user, expenditure.partner.project) == expenditure.partner
+    )
+
+
+def user_can_delete_expenditure(user, expenditure: Expenditure) -> bool:
+    """The partner's staff delete its draft and returned expenses; directors and observers never do."""
+    return (
+        expenditure.status in DELETABLE_STATUSES
+        and partner_of(user, expenditure.partner.project) == expenditure.partner
     )
 
 

@@ -425,7 +425,7 @@ def expenditure_list(
     expenses = (
         Expenditure.objects.visible_to(user)
         .for_project(project)
-        .select_related("partner__organisation", "category", "activity", "author")
+        .select_related("partner__organisation", "partner__project", "category", "activity", "author")
         .order_by("-date_incurred", "-id")
     )
     if status:
@@ -445,6 +445,11 @@ def expenditure_get(*, user, pk: int) -> Expenditure:
         ),
         pk=pk,
     )
+
+
+def expenditure_deleted_by(*, user, pk: int) -> bool:
+    """Tell whether `user` deleted the expense `pk` (its history keeps who did)."""
+    return Expenditure.history.filter(id=pk, history_type="-", history_user=user).exists()
 
 
 def receipt_get(*, user, pk: int) -> Receipt:

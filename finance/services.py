@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
@@ -14,13 +15,25 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity
 from cocap.mail import notify_on_commit
-from cocap.services import attachment_delete, attachments_store, review_transition, save_audited
+from cocap.services import (
+    attachment_delete,
+    attachments_store,
+    delete_audited,
+    review_transition,
+    save_audited,
+    save_audited_once,
+)
 from cocap.uploads import CheckedUpload
 from partners.models import Membership, Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 
 from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
-from .permissions import EDITABLE_STATUSES, user_can_change_expenditure
+from .permissions import (
+    DELETABLE_STATUSES,
+    EDITABLE_STATUSES,
+    user_can_change_expenditure,
+    user_can_delete_expenditure,
+)
 
 CENT = Decimal("0.01")
 REVIEWED_STATUSES = (Expenditure.Status.VERIFIED, Expenditure.Status.REJECTED, Expenditure.Status.RETURNED)
@@ -94,8 +107,12 @@ def expenditure_create(
     supplier: str = "",
     document_ref: str = "",
     receipts: Sequence[CheckedUpload] = (),
+    form_token: uuid.UUID | None = None,
 ) -> Expenditure:
-    """Declare a draft expense in the partner's currency, fixing its EUR amount at the month's rate."""
+    """Declare a draft expense in the partner's currency, fixing its EUR amount at the month's rate.
+
+    With `form_token`, raise AlreadySaved if the actor's form with that token declared an expense already.
+    """
     if not user_can_act_for_partner(actor, partner):
         raise PermissionDenied(_("You can declare expenses only for your own organisation."))
     expenditure = Expenditure(
@@ -111,7 +128,7 @@ def expenditure_create(
         author=actor,
     )
     _fix_eur_amount(expenditure)
-    save_audited(expenditure, actor)
+    save_audited_once(expenditure, actor, form_token=form_token)
     _attach_receipts(expenditure, receipts, actor)
     return expenditure
 
@@ -156,6 +173,41 @@ def expenditure_update(
     save_audited(locked, actor)
     _attach_receipts(locked, receipts, actor)
     return locked
+
+
+@transaction.atomic
+def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
+    """Delete a draft or returned expense with its receipts; its history keeps what it was and who deleted it.
+
+    The director who returned the expense is told that it was withdrawn.
+    """
+    # Lock the record's own row only: its partner and project stay free for everyone else's work.
+    locked = (
+        Expenditure.objects.select_for_update(of=("self",))
+        .select_related("partner__project")
+        .filter(pk=expenditure.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(_("This expense was deleted already."), code="gone")
+    if locked.status not in DELETABLE_STATUSES:
+        raise ValidationError(
+            _("This expense is %(status)s and can no longer be deleted.") % {"status": locked.get_status_display()},
+            code="invalid_transition",
+        )
+    if not user_can_delete_expenditure(actor, locked):
+        raise PermissionDenied(_("You can delete only your own organisation's draft and returned expenses."))
+    for receipt in locked.receipts.all():
+        attachment_delete(receipt, actor)
+    if locked.status == Expenditure.Status.RETURNED and locked.reviewer is not None:
+        notify_on_commit(
+            recipients=[locked.reviewer],
+            subject=_("COCAP: the returned expense was withdrawn: %(description)s")
+            % {"description": locked.description[:60]},
+            template="finance/email/expenditure_deleted.txt",
+            context={"expenditure": locked, "actor": actor},
+        )
+    delete_audited(locked, actor)
 
 
 @transaction.atomic

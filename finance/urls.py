@@ -14,6 +14,7 @@ urlpatterns = [
     path("expenses/<int:pk>/", views.expense_detail, name="expense-detail"),
     path("expenses/<int:pk>/edit/", views.expense_edit, name="expense-edit"),
     path("expenses/<int:pk>/submit/", views.expense_submit, name="expense-submit"),
+    path("expenses/<int:pk>/delete/", views.expense_delete, name="expense-delete"),
     path("expenses/<int:pk>/verify/", views.expense_review, {"decision": "verify"}, name="expense-verify"),
     path("expenses/<int:pk>/reject/", views.expense_review, {"decision": "reject"}, name="expense-reject"),
     path("expenses/<int:pk>/return/", views.expense_review, {"decision": "return"}, name="expense-return"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cocap.forms import form_add_service_errors, form_errors_as_messages
+from cocap.services import AlreadySaved
 from cocap.uploads import attachment_response
 from cocap.views import run_service
 from partners.permissions import partner_of, user_can_direct
@@ -19,11 +20,18 @@ from . import services
 from .exports import expenditure_csv_rows, financial_statement_xlsx
 from .forms import BudgetVersionForm, EUPaymentForm, ExpenditureForm, ExpenseFilterForm, ReviewForm
 from .models import Expenditure
-from .permissions import user_can_change_expenditure, user_can_review_expenditure, user_can_see_project_finance
+from .permissions import (
+    DELETABLE_STATUSES,
+    user_can_change_expenditure,
+    user_can_delete_expenditure,
+    user_can_review_expenditure,
+    user_can_see_project_finance,
+)
 from .selectors import (
     budget_get,
     budget_list,
     cost_category_list,
+    expenditure_deleted_by,
     expenditure_get,
     expenditure_list,
     finance_overview,
@@ -154,6 +162,7 @@ def expense_list(request):
             "project": project,
             "page": page,
             "can_declare": partner_of(request.user, project) is not None,
+            "deletable": {e.pk for e in page if user_can_delete_expenditure(request.user, e)},
             **filters,
         },
     )
@@ -177,32 +186,50 @@ def expense_csv(request):
 
 
 def _expense_form_view(request, *, partner, expenditure=None):
-    form = ExpenditureForm(request.POST or None, request.FILES or None, partner=partner, expenditure=expenditure)
+    form = ExpenditureForm(
+        request.POST or None,
+        request.FILES or None,
+        partner=partner,
+        expenditure=expenditure,
+        session=request.session,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = {
-            "actor": request.user,
-            "category": data["category"],
-            "activity": data["activity"],
-            "date_incurred": data["date_incurred"],
-            "description": data["description"],
-            "supplier": data["supplier"],
-            "document_ref": data["document_ref"],
-            "amount": data["amount"],
-            "receipts": data["receipts"],
-        }
         try:
+            fields = {
+                "actor": request.user,
+                "category": data["category"],
+                "activity": data["activity"],
+                "date_incurred": data["date_incurred"],
+                "description": data["description"],
+                "supplier": data["supplier"],
+                "document_ref": data["document_ref"],
+                "amount": data["amount"],
+                "receipts": form.uploads(),
+            }
             if expenditure is None:
-                expenditure = services.expenditure_create(partner=partner, **fields)
+                expenditure = services.expenditure_create(partner=partner, form_token=data["form_token"], **fields)
                 messages.success(request, _("Expense saved as a draft. Submit it when its receipts are attached."))
             else:
                 expenditure = services.expenditure_update(expenditure=expenditure, revision=data["revision"], **fields)
                 messages.success(request, _("Changes saved."))
+        except AlreadySaved as sent_before:
+            form.uploads_saved()
+            messages.info(request, _("This form was sent twice: the expense was saved once, and here it is."))
+            return redirect("finance:expense-detail", pk=sent_before.instance.pk)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
+            form.uploads_saved()
             return redirect("finance:expense-detail", pk=expenditure.pk)
-    return render(request, "finance/expense_form.html", {"form": form, "partner": partner, "expenditure": expenditure})
+    if request.method == "POST":
+        form.hold_uploads()
+    can_delete = expenditure is not None and user_can_delete_expenditure(request.user, expenditure)
+    return render(
+        request,
+        "finance/expense_form.html",
+        {"form": form, "partner": partner, "expenditure": expenditure, "can_delete": can_delete},
+    )
 
 
 @login_required
@@ -227,7 +254,10 @@ def expense_edit(request, pk):
 @login_required
 def expense_detail(request, pk):
     """Show an expense with its receipts, review and audit history."""
-    expenditure = expenditure_get(user=request.user, pk=pk)
+    return _expense_detail_page(request, expenditure_get(user=request.user, pk=pk))
+
+
+def _expense_detail_page(request, expenditure, review_form=None):
     history = list(expenditure.history.select_related("history_user").order_by("history_date", "history_id"))
     return render(
         request,
@@ -237,10 +267,40 @@ def expense_detail(request, pk):
             "receipts": list(expenditure.receipts.all()),
             "history": history,
             "can_change": user_can_change_expenditure(request.user, expenditure),
+            "can_delete": user_can_delete_expenditure(request.user, expenditure),
             "can_review": user_can_review_expenditure(request.user, expenditure),
-            "review_form": ReviewForm(),
+            "review_form": review_form or ReviewForm(),
         },
     )
+
+
+@login_required
+def expense_delete(request, pk):
+    """Show what deleting a draft or returned expense removes; delete it on confirmation."""
+    try:
+        expenditure = expenditure_get(user=request.user, pk=pk)
+    except Http404:
+        # The second click of a double click on Delete finds the expense gone: say so to the one who deleted it.
+        if request.method == "POST" and expenditure_deleted_by(user=request.user, pk=pk):
+            messages.info(request, _("The expense was deleted."))
+            return redirect("finance:expense-list")
+        raise
+    if not user_can_delete_expenditure(request.user, expenditure):
+        if expenditure.status in DELETABLE_STATUSES:
+            refusal = _("Only the staff of the expense's partner can delete it.")
+        else:
+            refusal = _(
+                "This expense is %(status)s: only draft and returned expenses can be deleted. "
+                "What was submitted stays as the record of the spending."
+            ) % {"status": expenditure.get_status_display()}
+        context = {"expenditure": expenditure, "refusal": refusal}
+        return render(request, "finance/expense_delete.html", context, status=403)
+    if request.method == "POST":
+        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
+        run_service(request, services.expenditure_delete, _("The expense was deleted."), expenditure=expenditure)
+        return redirect("finance:expense-list")
+    context = {"expenditure": expenditure, "receipts": list(expenditure.receipts.all())}
+    return render(request, "finance/expense_delete.html", context)
 
 
 @login_required
@@ -265,8 +325,8 @@ def expense_review(request, pk, decision):
     expenditure = expenditure_get(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        form_errors_as_messages(request, form)
-        return redirect("finance:expense-detail", pk=pk)
+        # Show the note again with what is wrong with it, rather than decide without it.
+        return _expense_detail_page(request, expenditure, review_form=form)
     service, success = REVIEWS[decision]
     run_service(request, service, str(success), expenditure=expenditure, note=form.cleaned_data["note"])
     return redirect("finance:expense-detail", pk=pk)

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import HiddenFieldErrorsMixin, RevisionField
+from cocap.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
+from cocap.validators import SAL_SUMMARY_MAX_CHARS
 
 from .models import ProgressReport
 
@@ -19,16 +20,19 @@ class ProgressReportCreateForm(forms.Form):
 
 
 class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    summary = LimitedTextField(
+        label=_("Directors' summary"),
+        required=False,
+        max_chars=SAL_SUMMARY_MAX_CHARS,
+        rows=8,
+        help_text=_("The directors' assessment of the period: results, delays and their causes, next steps."),
+    )
     revision = RevisionField()
 
     class Meta:
         model = ProgressReport
         fields = ["summary", "language"]
         labels = {"language": _("Language of the report")}
-        widgets = {"summary": forms.Textarea(attrs={"rows": 8})}
-        help_texts = {
-            "summary": _("The directors' assessment of the period: results, delays and their causes, next steps.")
-        }
 
 
 class ProgressReportApproveForm(forms.Form):

@@ -5,10 +5,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cocap.validators import SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
 from partners.models import Membership, Project
 
 
@@ -103,7 +106,9 @@ class ProgressReport(models.Model):
     )
     version = models.PositiveSmallIntegerField(_("version"), default=1, validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    summary = models.TextField(_("directors' summary"), blank=True)
+    summary = models.TextField(
+        _("directors' summary"), blank=True, validators=[MaxCharsValidator(SAL_SUMMARY_MAX_CHARS)]
+    )
     snapshot = models.JSONField(_("frozen figures"), null=True, blank=True, editable=False)
     pdf = models.FileField(_("PDF"), upload_to="sal/", blank=True, editable=False)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True, editable=False)
@@ -166,6 +171,11 @@ class ProgressReport(models.Model):
                 condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
                 name="progress_report_language_known",
                 violation_error_message=_("The report's language must be one of the portal's languages."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("summary"), SAL_SUMMARY_MAX_CHARS),
+                name="progress_report_summary_length",
+                violation_error_message=_("The summary is too long."),
             ),
         ]
 

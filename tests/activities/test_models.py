@@ -1,9 +1,12 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from activities.models import Action, Activity, IndicatorValue, ProgressEntry
+from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import (
     ActionFactory,
@@ -75,17 +78,18 @@ def test_approved_entry_has_its_reviewer():
 
 
 def test_progress_date_falls_inside_the_project_period():
-    action = ActionFactory()
+    # A project over by now, so that its last day is not in the future.
+    action = ActionFactory(activity__project__start_date=datetime.date(2020, 1, 1))
     entry = ProgressEntryFactory.build(
         action=action,
         partner=PartnerFactory(project=action.activity.project),
         author=UserFactory(),
-        date=datetime.date(2025, 12, 31),
+        date=datetime.date(2019, 12, 31),
     )
     assert_invalid(entry, "date", "The date must fall inside the project period")
-    entry.date = datetime.date(2029, 1, 1)
+    entry.date = datetime.date(2023, 1, 1)
     assert_invalid(entry, "date")
-    entry.date = datetime.date(2028, 12, 31)
+    entry.date = datetime.date(2022, 12, 31)
     entry.full_clean()
 
 
@@ -111,3 +115,37 @@ def test_indicator_value_belongs_to_the_entry_activity():
 def test_activity_str_names_its_number():
     assert str(ActivityFactory(number=4, title="Formazione")) == "Activity 4: Formazione"
     assert Activity._meta.ordering == ["project", "number"]
+
+
+def test_the_database_refuses_over_long_narratives_and_review_notes():
+    entry = ProgressEntryFactory()
+    entries = ProgressEntry.objects.filter(pk=entry.pk)
+    assert_db_refuses(lambda: entries.update(narrative="x" * (NARRATIVE_MAX_CHARS + 1)))
+    assert_db_refuses(lambda: entries.update(review_note="x" * (REVIEW_NOTE_MAX_CHARS + 1)))
+    entries.update(narrative="ü" * NARRATIVE_MAX_CHARS, review_note="ü" * REVIEW_NOTE_MAX_CHARS)
+    entry.refresh_from_db()
+    entry.narrative += "!"
+    assert_invalid(entry, "narrative", "at most 10,000 are allowed")
+
+
+def test_the_database_keeps_one_entry_per_author_and_form_token():
+    token = uuid.uuid4()
+    entry = ProgressEntryFactory(form_token=token)
+    assert_db_refuses(lambda: ProgressEntryFactory(author=entry.author, form_token=token))
+    ProgressEntryFactory(form_token=token)
+    ProgressEntryFactory(author=entry.author, form_token=None)
+    ProgressEntryFactory(author=entry.author, form_token=None)
+
+
+def test_a_progress_date_in_the_future_is_invalid_and_today_valid():
+    today = timezone.localdate()
+    action = ActionFactory(activity__project__start_date=today - datetime.timedelta(days=400))
+    entry = ProgressEntryFactory.build(
+        action=action,
+        partner=PartnerFactory(project=action.activity.project),
+        author=UserFactory(),
+        date=today + datetime.timedelta(days=1),
+    )
+    assert_invalid(entry, "date", "The date cannot be in the future")
+    entry.date = today
+    entry.full_clean()

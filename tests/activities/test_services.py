@@ -1,11 +1,16 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from activities import services
-from activities.models import IndicatorValue, ProgressEntry
+from activities.models import Evidence, IndicatorValue, ProgressEntry
+from cocap.services import AlreadySaved
+from cocap.uploads import upload_check
+from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
 from tests.factories import (
     ActionFactory,
     IndicatorFactory,
@@ -15,6 +20,7 @@ from tests.factories import (
     observer_of,
     staff_of,
 )
+from tests.files import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +218,161 @@ def test_submission_mails_the_directors_and_review_mails_the_author(
         services.progress_entry_return(actor=director, entry=entry, note="Attach the attendance list.")
     assert mailoutbox[1].to == ["staff@example.org"]
     assert "Attach the attendance list." in mailoutbox[1].body
+
+
+def _draft_with_value_and_file(action, partner, staff):
+    indicator = IndicatorFactory(activity=action.activity)
+    return _create(
+        staff, action, indicator_values={indicator: Decimal("5")}, evidence=[upload_check(upload("list.pdf"))]
+    )
+
+
+def test_partner_staff_delete_a_draft_with_its_values_and_files_and_the_history_keeps_it(
+    action, partner, settings, django_capture_on_commit_callbacks
+):
+    staff, colleague = staff_of(partner), staff_of(partner)
+    entry = _draft_with_value_and_file(action, partner, staff)
+    stored = settings.MEDIA_ROOT / entry.evidence.get().file.name
+    assert stored.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_entry_delete(actor=colleague, entry=entry)
+    assert not ProgressEntry.objects.exists()
+    assert not IndicatorValue.objects.exists() and not Evidence.objects.exists()
+    assert not stored.exists()
+    deleted = ProgressEntry.history.get(id=entry.pk, history_type="-")
+    assert (deleted.history_user, deleted.narrative) == (colleague, "Seminar held.")
+    assert IndicatorValue.history.get(history_type="-").history_user == colleague
+    assert Evidence.history.get(history_type="-").history_user == colleague
+
+
+def test_deleting_a_returned_entry_tells_the_director_who_returned_it(
+    action, partner, mailoutbox, django_capture_on_commit_callbacks
+):
+    staff = staff_of(partner)
+    director = director_of(partner.project, user__email="director@example.org")
+    entry = services.progress_entry_submit(actor=staff, entry=_create(staff, action))
+    entry = services.progress_entry_return(actor=director, entry=entry, note="This duplicates entry 12.")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_entry_delete(actor=staff, entry=entry)
+    assert not ProgressEntry.objects.exists()
+    assert [m.to for m in mailoutbox] == [["director@example.org"]]
+    assert "withdrawn" in mailoutbox[0].subject
+    assert "This duplicates entry 12." in mailoutbox[0].body
+
+
+@pytest.mark.parametrize("status", ["submitted", "approved"])
+def test_submitted_and_approved_entries_cannot_be_deleted(action, partner, status):
+    staff = staff_of(partner)
+    entry = ProgressEntryFactory(action=action, partner=partner, status=status, reviewer=director_of(partner.project))
+    with pytest.raises(ValidationError, match="can no longer be deleted"):
+        services.progress_entry_delete(actor=staff, entry=entry)
+    assert ProgressEntry.objects.filter(pk=entry.pk, status=status).exists()
+
+
+def test_only_the_partners_own_staff_delete_its_draft(action, partner):
+    entry = _create(staff_of(partner), action)
+    project = partner.project
+    outsiders = [
+        staff_of(PartnerFactory(project=project)),
+        director_of(project),
+        observer_of(project),
+        staff_of(PartnerFactory()),
+    ]
+    for user in outsiders:
+        with pytest.raises(PermissionDenied):
+            services.progress_entry_delete(actor=user, entry=entry)
+    assert ProgressEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_deleting_an_entry_deleted_meanwhile_says_so(action, partner):
+    staff = staff_of(partner)
+    entry = _create(staff, action)
+    stale_copy = ProgressEntry.objects.get(pk=entry.pk)
+    services.progress_entry_delete(actor=staff, entry=entry)
+    with pytest.raises(ValidationError, match="deleted already"):
+        services.progress_entry_delete(actor=staff, entry=stale_copy)
+
+
+def test_the_same_form_token_creates_one_entry_per_author(action, partner):
+    staff, colleague = staff_of(partner), staff_of(partner)
+    token = uuid.uuid4()
+    first = _create(staff, action, form_token=token)
+    with pytest.raises(AlreadySaved) as excinfo:
+        _create(staff, action, form_token=token, narrative="Sent again, changed.")
+    assert excinfo.value.instance == first
+    # The token is one form's, so a colleague's identical token (never in practice) is their own form.
+    assert _create(colleague, action, form_token=token) != first
+    assert ProgressEntry.objects.filter(author=staff).count() == 1
+    assert _create(staff, action, form_token=uuid.uuid4()) != first
+    assert _create(staff, action) != first
+
+
+def test_a_future_date_is_refused_and_today_accepted(partner):
+    today = timezone.localdate()
+    partner.project.start_date = today - datetime.timedelta(days=400)
+    partner.project.save()
+    action = ActionFactory(activity__project=partner.project, responsible=partner)
+    with pytest.raises(ValidationError) as excinfo:
+        _create(staff_of(partner), action, date=today + datetime.timedelta(days=1))
+    assert excinfo.value.message_dict["date"] == [f"The date cannot be in the future (today is {today.isoformat()})."]
+    assert not ProgressEntry.objects.exists()
+    assert _create(staff_of(partner), action, date=today).date == today
+
+
+def test_a_narrative_over_the_limit_is_refused_and_one_at_the_limit_kept(action, partner):
+    staff = staff_of(partner)
+    with pytest.raises(ValidationError) as excinfo:
+        _create(staff, action, narrative="x" * (NARRATIVE_MAX_CHARS + 1))
+    assert "at most 10,000 are allowed" in excinfo.value.message_dict["narrative"][0]
+    assert len(_create(staff, action, narrative="é" * NARRATIVE_MAX_CHARS).narrative) == NARRATIVE_MAX_CHARS
+
+
+def test_a_review_note_over_the_limit_is_refused_and_the_entry_stays_submitted(action, partner):
+    entry = services.progress_entry_submit(actor=staff_of(partner), entry=_create(staff_of(partner), action))
+    with pytest.raises(ValidationError) as excinfo:
+        services.progress_entry_return(
+            actor=director_of(partner.project), entry=entry, note="x" * (REVIEW_NOTE_MAX_CHARS + 1)
+        )
+    assert "review_note" in excinfo.value.message_dict
+    entry.refresh_from_db()
+    assert entry.status == ProgressEntry.Status.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_with_the_same_form_token_at_the_same_moment_create_one_entry(action, partner):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the unique index is what PostgreSQL must show")
+    staff, token = staff_of(partner), uuid.uuid4()
+    first_saved, outcomes = threading.Event(), []
+
+    def send(is_first):
+        from django.db import connection as thread_connection
+
+        try:
+            # As ATOMIC_REQUESTS does: the first request's entry stays uncommitted while the second one saves.
+            with transaction.atomic():
+                if not is_first:
+                    first_saved.wait(5)
+                entry = _create(staff, action, form_token=token)
+                if is_first:
+                    first_saved.set()
+                    time.sleep(1)
+            outcomes.append(("created", entry.pk))
+        except AlreadySaved as sent_before:
+            outcomes.append(("already saved", sent_before.instance.pk))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send, args=(is_first,)) for is_first in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entry = ProgressEntry.objects.get()
+    assert sorted(outcomes) == [("already saved", entry.pk), ("created", entry.pk)]

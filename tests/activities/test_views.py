@@ -3,7 +3,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from activities import services
 from activities.models import Evidence, IndicatorValue, ProgressEntry
@@ -85,6 +87,7 @@ def _url(world, name):
     entry_urls = {
         "entry-detail": world.draft_b,
         "entry-edit": world.draft_b,
+        "entry-delete": world.draft_b,
         "entry-submit": world.draft_b,
         "entry-approve": world.submitted_a,
         "entry-return": world.submitted_a,
@@ -111,6 +114,7 @@ ACCESS = {
     "entry-detail": {"staff_a": 404, "staff_b": 200, "director": 200, "observer": 200, "outsider": 404},
     "entry-edit": {"staff_a": 404, "staff_b": 200, "director": 403, "observer": 403, "outsider": 404},
     "entry-create": {"staff_a": 404, "staff_b": 200, "director": 404, "observer": 404, "outsider": 404},
+    "entry-delete": {"staff_a": 404, "staff_b": 200, "director": 403, "observer": 403, "outsider": 404},
     "entry-submit": {"staff_a": 404, "staff_b": 302, "director": 403, "observer": 403, "outsider": 404},
     "entry-approve": {"staff_a": 403, "staff_b": 404, "director": 302, "observer": 403, "outsider": 404},
     "entry-return": {"staff_a": 403, "staff_b": 404, "director": 302, "observer": 403, "outsider": 404},
@@ -395,3 +399,184 @@ def test_list_pages_keep_their_query_count_when_the_data_grows_tenfold(
     with django_assert_num_queries(queries):
         response = client.get(target)
     assert response.status_code == 200
+
+
+def test_partner_staff_see_what_deleting_a_draft_removes_then_delete_it(client, world, settings):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-delete", args=[world.draft_b.pk])
+    page = client.get(url).content.decode()
+    assert "B&#x27;s draft" in page and "b.pdf" in page
+    assert "data-submit-once" in page
+    response = client.post(url)
+    assert response.url == reverse("activities:entry-list")
+    assert not ProgressEntry.objects.filter(pk=world.draft_b.pk).exists()
+    assert not Evidence.objects.filter(pk=world.evidence_b.pk).exists()
+    # The second click of a double click lands on the list, told what happened, not on a "not found" page.
+    again = client.post(url, follow=True)
+    assert again.redirect_chain == [(reverse("activities:entry-list"), 302)]
+    assert "The entry was deleted." in again.content.decode()
+    assert ProgressEntry.history.get(id=world.draft_b.pk, history_type="-").history_user == world.staff_b
+
+
+def test_what_was_submitted_or_approved_cannot_be_deleted_and_the_page_says_why(client, world):
+    client.force_login(world.staff_a)
+    url = reverse("activities:entry-delete", args=[world.submitted_a.pk])
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 403
+        assert "This entry is Submitted: only drafts and returned entries can be deleted." in response.content.decode()
+    response = client.get(reverse("activities:entry-delete", args=[world.approved_b.pk]))
+    assert response.status_code == 403
+    assert "This entry is Approved" in response.content.decode()
+    client.force_login(world.director)
+    response = client.post(reverse("activities:entry-delete", args=[world.draft_b.pk]))
+    assert response.status_code == 403
+    assert "Only the staff of the entry&#x27;s partner can delete it." in response.content.decode()
+    client.force_login(world.observer)
+    assert client.post(reverse("activities:entry-delete", args=[world.draft_b.pk])).status_code == 403
+    kept = [world.submitted_a.pk, world.approved_b.pk, world.draft_b.pk]
+    assert ProgressEntry.objects.filter(pk__in=kept).count() == 3
+
+
+def test_delete_buttons_show_only_where_the_user_may_delete(client, world):
+    delete_b = reverse("activities:entry-delete", args=[world.draft_b.pk])
+    client.force_login(world.staff_b)
+    listing = client.get(reverse("activities:entry-list"))
+    assert listing.context["deletable"] == {world.draft_b.pk}
+    assert delete_b in listing.content.decode()
+    assert reverse("activities:entry-delete", args=[world.approved_b.pk]) not in listing.content.decode()
+    assert delete_b in client.get(reverse("activities:entry-detail", args=[world.draft_b.pk])).content.decode()
+    assert delete_b in client.get(reverse("activities:entry-edit", args=[world.draft_b.pk])).content.decode()
+    client.force_login(world.director)
+    assert delete_b not in client.get(reverse("activities:entry-list")).content.decode()
+    assert delete_b not in client.get(reverse("activities:entry-detail", args=[world.draft_b.pk])).content.decode()
+
+
+def test_the_same_form_sent_twice_creates_one_entry_and_the_second_lands_on_it(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    token = client.get(url).context["form"]["form_token"].value()
+    assert token
+    data = _entry_form(world, form_token=token, evidence=upload("attendance.pdf"))
+    first = client.post(url, data)
+    data["evidence"] = upload("attendance.pdf")
+    second = client.post(url, data, follow=True)
+    entry = ProgressEntry.objects.get(narrative="Two seminars held in San Juan.")
+    assert first.url == reverse("activities:entry-detail", args=[entry.pk])
+    assert second.redirect_chain == [(first.url, 302)]
+    assert "This form was sent twice: the entry was saved once" in second.content.decode()
+    assert entry.evidence.count() == 1
+    assert client.get(url).context["form"]["form_token"].value() != token
+
+
+def test_a_form_that_failed_keeps_its_token_and_creates_the_entry_once_fixed(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    token = str(client.get(url).context["form"]["form_token"].value())
+    failed = client.post(url, _entry_form(world, form_token=token, percent_complete="150"))
+    assert str(failed.context["form"]["form_token"].value()) == token
+    client.post(url, _entry_form(world, form_token=token))
+    assert ProgressEntry.objects.filter(form_token=token).count() == 1
+
+
+def _held_files(settings):
+    return sorted(p.name for p in (settings.MEDIA_ROOT / "held").glob("*"))
+
+
+def test_files_chosen_on_a_form_that_failed_are_kept_and_attached_when_it_is_saved(
+    client, world, settings, django_capture_on_commit_callbacks
+):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    failed = client.post(
+        url,
+        _entry_form(
+            world,
+            narrative="x" * 10_001,
+            evidence=[upload("attendance.pdf"), upload("photo.png", PNG, "image/png"), upload("bad.pdf", b"MZ")],
+        ),
+    )
+    content = failed.content.decode()
+    assert "This text has 10,001 characters; at most 10,000 are allowed." in content
+    assert "bad.pdf is not a PDF" in content
+    assert "Files you already chose, kept for you" in content
+    held = failed.context["form"].held_uploads
+    assert [name for _id, name in held] == ["attendance.pdf", "photo.png"]
+    assert len(_held_files(settings)) == 2
+    assert not ProgressEntry.objects.filter(narrative__startswith="x").exists()
+
+    # The photo is unticked: only the attendance list goes with the entry.
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(url, _entry_form(world, held_files=[held[0][0]]))
+    entry = ProgressEntry.objects.get(narrative="Two seminars held in San Juan.")
+    assert saved.url == reverse("activities:entry-detail", args=[entry.pk])
+    evidence = entry.evidence.get()
+    assert (evidence.original_name, evidence.uploaded_by) == ("attendance.pdf", world.staff_b)
+    assert evidence.file.read() == PDF
+    assert len(_held_files(settings)) == 1  # the unticked photo, cleared after a day
+
+
+def test_a_held_file_is_the_holders_only(client, world, settings):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    failed = client.post(url, _entry_form(world, percent_complete="150", evidence=upload("attendance.pdf")))
+    hold_id = failed.context["form"].held_uploads[0][0]
+    colleague = Client()
+    colleague.force_login(staff_of(world.partner_b))
+    colleague.post(url, _entry_form(world, narrative="The colleague's entry.", held_files=[hold_id]))
+    entry = ProgressEntry.objects.get(narrative="The colleague's entry.")
+    assert not entry.evidence.exists()
+    assert len(_held_files(settings)) == 1
+
+
+def test_held_files_older_than_a_day_are_cleared_when_files_are_held_next(client, world, settings):
+    import os
+
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    client.post(url, _entry_form(world, percent_complete="150", evidence=upload("old.pdf")))
+    (old,) = (settings.MEDIA_ROOT / "held").glob("*")
+    day_and_a_minute_ago = (timezone.now() - datetime.timedelta(days=1, minutes=1)).timestamp()
+    os.utime(old, (day_and_a_minute_ago, day_and_a_minute_ago))
+    client.post(url, _entry_form(world, percent_complete="150", evidence=upload("new.pdf")))
+    assert len(_held_files(settings)) == 1
+    assert not old.exists()
+
+
+def test_a_narrative_has_a_limit_shown_on_the_form_and_line_breaks_count_once(client, world):
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    page = client.get(url).content.decode()
+    assert "At most 10,000 characters." in page
+    assert 'data-max-chars="10000"' in page and "maxlength" not in page
+    # A browser sends each line break as CRLF: 2,000 lines of 4 characters plus their breaks make 10,000.
+    text = "\r\n".join(["abcd"] * 2000)
+    assert len(text) > 10_000 and len(text.replace("\r\n", "\n")) == 9_999
+    assert client.post(url, _entry_form(world, narrative=text)).status_code == 302
+    assert ProgressEntry.objects.filter(narrative=text.replace("\r\n", "\n")).exists()
+
+
+def test_a_date_in_the_future_is_refused_on_the_form_and_today_accepted(client, world):
+    today = timezone.localdate()
+    world.project.start_date = today - datetime.timedelta(days=400)
+    world.project.save()
+    client.force_login(world.staff_b)
+    url = reverse("activities:entry-create", args=[world.action_b.pk])
+    assert f'max="{today.isoformat()}"' in client.get(url).content.decode()
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    response = client.post(url, _entry_form(world, date=tomorrow))
+    assert response.status_code == 200
+    assert f"The date cannot be in the future (today is {today.isoformat()})." in response.content.decode()
+    assert client.post(url, _entry_form(world, date=today.isoformat())).status_code == 302
+    assert ProgressEntry.objects.get(narrative="Two seminars held in San Juan.").date == today
+
+
+def test_a_review_note_over_the_limit_is_shown_again_with_the_error_and_decides_nothing(client, world):
+    client.force_login(world.director)
+    note = "Fix it. " * 700
+    response = client.post(reverse("activities:entry-return", args=[world.submitted_a.pk]), {"note": note})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "at most 5,000 are allowed" in content
+    assert note.strip() in content
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"

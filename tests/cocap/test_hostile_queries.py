@@ -55,10 +55,14 @@ def _real_arguments(portal):
     by_names = {
         ("activities:activity-detail",): {"number": portal.activity.number},
         ("activities:entry-create",): {"action_pk": portal.action.pk},
-        ("activities:entry-detail", "activities:entry-edit", "activities:entry-submit"): {"pk": portal.entry.pk},
+        ("activities:entry-detail", "activities:entry-edit", "activities:entry-submit", "activities:entry-delete"): {
+            "pk": portal.entry.pk
+        },
         ("activities:entry-approve", "activities:entry-return"): {"pk": portal.submitted_entry.pk},
         ("activities:evidence-download", "activities:evidence-delete"): {"pk": portal.evidence.pk},
-        ("finance:expense-detail", "finance:expense-edit", "finance:expense-submit"): {"pk": portal.expense.pk},
+        ("finance:expense-detail", "finance:expense-edit", "finance:expense-submit", "finance:expense-delete"): {
+            "pk": portal.expense.pk
+        },
         ("finance:expense-verify", "finance:expense-reject", "finance:expense-return"): {
             "pk": portal.submitted_expense.pk
         },

@@ -1,8 +1,11 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from cocap.validators import REVIEW_NOTE_MAX_CHARS
 from finance.models import BudgetLine, ExchangeRate, Expenditure
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import (
@@ -113,3 +116,27 @@ def test_expense_date_falls_inside_the_project_period():
         date_incurred=datetime.date(2025, 6, 1),
     )
     assert_invalid(expense, "date_incurred", "inside the project period")
+
+
+def test_the_database_refuses_over_long_review_notes():
+    expenses = Expenditure.objects.filter(pk=ExpenditureFactory().pk)
+    assert_db_refuses(lambda: expenses.update(review_note="x" * (REVIEW_NOTE_MAX_CHARS + 1)))
+    expenses.update(review_note="x" * REVIEW_NOTE_MAX_CHARS)
+
+
+def test_the_database_keeps_one_expense_per_author_and_form_token():
+    token = uuid.uuid4()
+    expense = ExpenditureFactory(form_token=token)
+    assert_db_refuses(lambda: ExpenditureFactory(author=expense.author, form_token=token))
+    ExpenditureFactory(form_token=token)
+
+
+def test_an_expense_date_in_the_future_is_invalid_and_today_valid():
+    today = timezone.localdate()
+    partner = PartnerFactory(project__start_date=today - datetime.timedelta(days=400))
+    expense = ExpenditureFactory.build(
+        partner=partner, category=BudgetLineFactory().category, author=UserFactory(), date_incurred=today
+    )
+    expense.full_clean()
+    expense.date_incurred = today + datetime.timedelta(days=1)
+    assert_invalid(expense, "date_incurred", "The date cannot be in the future")

@@ -1,11 +1,15 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
+from cocap.services import AlreadySaved
+from cocap.uploads import upload_check
 from finance import services
-from finance.models import EUPayment, ExchangeRate, Expenditure
+from finance.models import EUPayment, ExchangeRate, Expenditure, Receipt
 from tests.factories import (
     BudgetFactory,
     BudgetLineFactory,
@@ -15,14 +19,16 @@ from tests.factories import (
     PartnerFactory,
     UserFactory,
     director_of,
+    observer_of,
     staff_of,
 )
+from tests.files import upload
 
 pytestmark = pytest.mark.django_db
 MARCH = datetime.date(2026, 3, 17)
 
 
-def _declare(partner, amount, actor=None, day=MARCH):
+def _declare(partner, amount, actor=None, day=MARCH, **fields):
     return services.expenditure_create(
         actor=actor or staff_of(partner),
         partner=partner,
@@ -30,6 +36,7 @@ def _declare(partner, amount, actor=None, day=MARCH):
         date_incurred=day,
         description="Seminar catering",
         amount=Decimal(amount),
+        **fields,
     )
 
 
@@ -261,3 +268,73 @@ def test_a_new_version_copies_the_budget_and_its_lines_and_only_an_administrator
     ]
     assert copy.lines.get().history.get().history_user == admin
     assert services.budget_new_version(actor=admin, budget=budget).version == 3
+
+
+def test_partner_staff_delete_a_draft_expense_with_its_receipts_and_the_history_keeps_it(
+    settings, django_capture_on_commit_callbacks
+):
+    partner = PartnerFactory()
+    staff = staff_of(partner)
+    expense = _declare(partner, "80.00", actor=staff, receipts=[upload_check(upload("invoice.pdf"))])
+    stored = settings.MEDIA_ROOT / expense.receipts.get().file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expenditure_delete(actor=staff, expenditure=expense)
+    assert not Expenditure.objects.exists() and not Receipt.objects.exists()
+    assert not stored.exists()
+    deleted = Expenditure.history.get(id=expense.pk, history_type="-")
+    assert (deleted.history_user, deleted.amount) == (staff, Decimal("80.00"))
+    assert Receipt.history.get(history_type="-").history_user == staff
+
+
+def test_deleting_a_returned_expense_tells_the_director_who_returned_it(mailoutbox, django_capture_on_commit_callbacks):
+    partner = PartnerFactory()
+    staff, director = staff_of(partner), director_of(partner.project, user__email="director@example.org")
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "80.00", actor=staff))
+    expense = services.expenditure_return(actor=director, expenditure=expense, note="Declared twice.")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expenditure_delete(actor=staff, expenditure=expense)
+    assert not Expenditure.objects.exists()
+    assert [m.to for m in mailoutbox] == [["director@example.org"]]
+    assert "Declared twice." in mailoutbox[0].body
+
+
+@pytest.mark.parametrize("status", ["submitted", "verified", "rejected"])
+def test_submitted_verified_and_rejected_expenses_cannot_be_deleted(status):
+    partner = PartnerFactory()
+    expense = ExpenditureFactory(partner=partner, status=status, reviewer=director_of(partner.project))
+    with pytest.raises(ValidationError, match="can no longer be deleted"):
+        services.expenditure_delete(actor=staff_of(partner), expenditure=expense)
+    assert Expenditure.objects.filter(pk=expense.pk, status=status).exists()
+
+
+def test_only_the_partners_own_staff_delete_its_draft_expense():
+    partner = PartnerFactory()
+    expense = _declare(partner, "10.00")
+    project = partner.project
+    for user in (staff_of(PartnerFactory(project=project)), director_of(project), observer_of(project)):
+        with pytest.raises(PermissionDenied):
+            services.expenditure_delete(actor=user, expenditure=expense)
+    assert Expenditure.objects.filter(pk=expense.pk).exists()
+
+
+def test_the_same_form_token_declares_one_expense():
+    partner = PartnerFactory()
+    staff, token = staff_of(partner), uuid.uuid4()
+    first = _declare(partner, "10.00", actor=staff, form_token=token)
+    with pytest.raises(AlreadySaved) as excinfo:
+        _declare(partner, "10.00", actor=staff, form_token=token)
+    assert excinfo.value.instance == first
+    assert Expenditure.objects.count() == 1
+
+
+def test_an_expense_dated_in_the_future_is_refused_before_its_rate_is_looked_up():
+    today = timezone.localdate()
+    partner = PartnerFactory(currency="BRL", project__start_date=today - datetime.timedelta(days=400))
+    ExchangeRateFactory(currency="BRL", month=today.replace(day=1))
+    with pytest.raises(ValidationError) as excinfo:
+        _declare(partner, "10.00", day=today + datetime.timedelta(days=1))
+    assert excinfo.value.message_dict == {
+        "date_incurred": [f"The date cannot be in the future (today is {today.isoformat()})."]
+    }
+    assert _declare(partner, "10.00", day=today).date_incurred == today

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from cocap.validators import SAL_SUMMARY_MAX_CHARS
 from reports.models import ProgressReport
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import ProjectFactory, ReportingPeriodFactory, UserFactory
@@ -86,3 +87,13 @@ def test_a_report_language_is_one_of_the_portal_languages():
     assert_db_refuses(
         lambda: ProgressReport.objects.create(period=ReportingPeriodFactory(), created_by=UserFactory(), language="fr")
     )
+
+
+def test_the_database_refuses_an_over_long_summary():
+    report = ProgressReport.objects.create(period=ReportingPeriodFactory(), created_by=UserFactory())
+    reports = ProgressReport.objects.filter(pk=report.pk)
+    assert_db_refuses(lambda: reports.update(summary="x" * (SAL_SUMMARY_MAX_CHARS + 1)))
+    reports.update(summary="x" * SAL_SUMMARY_MAX_CHARS)
+    report.refresh_from_db()
+    report.summary += "x"
+    assert_invalid(report, "summary", "at most 20,000 are allowed")

@@ -79,6 +79,21 @@ def test_summary_saved_over_a_newer_version_is_refused_and_kept_in_the_form(clie
     assert ProgressReport.objects.get().summary == "Theirs"
 
 
+def test_a_summary_over_the_limit_is_refused_with_its_length_and_kept_in_the_form(client, sal_world, draft):
+    client.force_login(sal_world.director)
+    url = reverse("reports:report-detail", args=[draft.pk])
+    page = client.get(url).content.decode()
+    assert "At most 20,000 characters." in page and 'data-max-chars="20000"' in page
+    summary = "Un semestre di lavoro. " * 1000
+    response = client.post(url, {"summary": summary, "language": "en", "revision": draft.revision})
+    content = response.content.decode()
+    assert "This text has 22,999 characters; at most 20,000 are allowed." in content
+    assert summary.strip() in content
+    assert ProgressReport.objects.get().summary == ""
+    client.post(url, {"summary": summary[:20_000], "language": "en", "revision": draft.revision})
+    assert len(ProgressReport.objects.get().summary) == 20_000
+
+
 def test_approving_twice_shows_a_clear_message(client, sal_world, approved):
     client.force_login(sal_world.director)
     response = client.post(
