@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import AttachmentsField
+from core.forms import AttachmentsField
 
 from .models import ProgressEntry
 

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cocap.mail import notify_on_commit
-from cocap.services import attachment_delete, attachments_store, delete_audited, review_transition, save_audited
-from cocap.uploads import CheckedUpload
+from core.mail import notify_on_commit
+from core.services import attachment_delete, attachments_store, delete_audited, review_transition, save_audited
+from core.uploads import CheckedUpload
 from partners.models import Membership
 from partners.permissions import user_can_act_for_partner, user_can_direct
 

@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors
-from cocap.uploads import attachment_response
-from cocap.views import run_service
+from core.forms import form_add_service_errors
+from core.uploads import attachment_response
+from core.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list, project_current_or_404
 

@@ -1,10 +1,8 @@
-"""Helpers shared by the apps' views, the health check and the error page."""
+"""The project's own views: the health check and the error pages."""
 
 import logging
 import sys
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -13,18 +11,6 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import server_error
 
 logger = logging.getLogger(__name__)
-
-
-def run_service(request, service, success: str, **kwargs) -> bool:
-    """Call a workflow service as the user; report its outcome as a message. Return whether it succeeded."""
-    try:
-        service(actor=request.user, **kwargs)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, success)
-    return True
 
 
 @never_cache

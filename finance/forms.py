@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity
-from cocap.forms import AttachmentsField
+from core.forms import AttachmentsField
 
 from .models import CostCategory, EUPayment, Expenditure
 

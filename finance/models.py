@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from activities.models import Activity, Attachment
+from activities.models import Activity
+from core.models import Attachment
 from partners.models import Membership, Partner, Project, currency_validator
 
 

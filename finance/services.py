@@ -13,9 +13,9 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from cocap.mail import notify_on_commit
-from cocap.services import attachment_delete, attachments_store, review_transition, save_audited
-from cocap.uploads import CheckedUpload
+from core.mail import notify_on_commit
+from core.services import attachment_delete, attachments_store, review_transition, save_audited
+from core.uploads import CheckedUpload
 from partners.models import Membership, Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 

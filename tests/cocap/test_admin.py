@@ -5,9 +5,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from cocap_data.seed import cocap_load
 from finance.models import Budget
 from partners.models import Membership
-from reports.seed import cocap_load
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
