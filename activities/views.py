@@ -14,6 +14,7 @@ from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list, project_current_or_404
 
 from . import services
+from .charts import gantt_chart
 from .forms import ProgressEntryForm, ReviewForm
 from .models import ProgressEntry
 from .permissions import user_can_change_entry, user_can_review_entry
@@ -21,7 +22,6 @@ from .selectors import (
     activity_get,
     activity_list_with_schedule,
     evidence_get,
-    gantt_chart,
     indicator_list_with_achieved,
     progress_entry_detail,
     progress_entry_get,

@@ -4,7 +4,7 @@ import csv
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
+from core.formatters import cents
 from core.mail import notify_on_commit
 from core.services import attachment_delete, attachments_store, review_transition, save_audited
 from core.uploads import CheckedUpload
@@ -21,10 +22,9 @@ from partners.permissions import user_can_act_for_partner, user_can_direct
 
 from .models import Budget, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .permissions import EDITABLE_STATUSES, user_can_change_expenditure
+from .rules import PRE_FINANCING_CAP
 
-CENT = Decimal("0.01")
 REVIEWED_STATUSES = (Expenditure.Status.VERIFIED, Expenditure.Status.REJECTED, Expenditure.Status.RETURNED)
-PRE_FINANCING_CAP = Decimal("0.90")
 
 
 def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
@@ -47,7 +47,7 @@ def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
 
 def convert_to_eur(amount: Decimal, rate: Decimal) -> Decimal:
     """Convert `amount` at `rate` units per EUR, rounded half-up to the cent."""
-    return (amount / rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(amount / rate)
 
 
 def _fix_eur_amount(expenditure: Expenditure):
@@ -314,7 +314,7 @@ def eu_payment_record(
     payments = EUPayment.objects.filter(project=project)
     if kind == EUPayment.Kind.PRE_FINANCING and amount:
         received = payments.filter(kind=EUPayment.Kind.PRE_FINANCING).aggregate(total=Sum("amount"))["total"] or 0
-        cap = (budget.eu_contribution * PRE_FINANCING_CAP).quantize(CENT)
+        cap = cents(budget.eu_contribution * PRE_FINANCING_CAP)
         if received + amount > cap:
             raise ValidationError(
                 {
