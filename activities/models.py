@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.models import Attachment
-from partners.models import Membership, Partner, Project
+from partners.models import Partner, Project
+from partners.permissions import scope_to_user
 
 
 def _check_months(obj, duration: int, errors: dict):
@@ -30,7 +31,7 @@ def _month_constraints(prefix: str) -> list:
 
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user))
+        return scope_to_user(self, user, project_field="project", members_see=Q())
 
 
 class Activity(models.Model):
@@ -159,17 +160,12 @@ class Indicator(models.Model):
 class ProgressEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Entries of projects where the user directs or observes, of their own partner, or approved."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff or user.is_superuser:
-            return self
-        memberships = Membership.objects.filter(user=user)
-        overseen = memberships.exclude(role=Membership.Role.PARTNER_STAFF).values("project")
-        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
-        return self.filter(
-            Q(action__activity__project__in=overseen)
-            | Q(partner__in=own_partners)
-            | Q(status=ProgressEntry.Status.APPROVED, action__activity__project__in=memberships.values("project"))
+        return scope_to_user(
+            self,
+            user,
+            project_field="action__activity__project",
+            partner_field="partner",
+            members_see=Q(status=ProgressEntry.Status.APPROVED),
         )
 
     def for_project(self, project):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from core.forms import form_add_service_errors
 from core.uploads import attachment_response
 from core.views import run_service
-from partners.permissions import partner_of, user_can_direct
+from partners.permissions import partner_of, user_can_direct, user_can_see_all_partners
 from partners.selectors import partner_list, project_current_or_404
 
 from . import services
@@ -74,8 +74,7 @@ def entry_list(request):
     status = request.GET.get("status") or None
     if status not in ProgressEntry.Status.values:
         status = None
-    can_see_all = user_can_direct(request.user, project) or partner_of(request.user, project) is None
-    partners = list(partner_list(project=project)) if can_see_all else []
+    partners = list(partner_list(project=project)) if user_can_see_all_partners(request.user, project) else []
     partner = next((p for p in partners if str(p.pk) == request.GET.get("partner")), None)
     entries = progress_entry_list(user=request.user, project=project, status=status, partner=partner)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
