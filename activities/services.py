@@ -4,7 +4,6 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,8 +11,8 @@ from django.utils.translation import gettext as _
 from core.mail import notify_on_commit
 from core.services import attachment_delete, attachments_store, delete_audited, review_transition, save_audited
 from core.uploads import CheckedUpload
-from partners.models import Membership
 from partners.permissions import user_can_act_for_partner, user_can_direct
+from partners.selectors import director_list
 
 from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
 from .permissions import (
@@ -121,12 +120,6 @@ def _transition(entry, **kwargs):
     return review_transition(entry, reviewed_statuses=REVIEWED_STATUSES, **kwargs)
 
 
-def _directors_of(project):
-    return get_user_model().objects.filter(
-        memberships__project=project, memberships__role=Membership.Role.DIRECTOR, is_active=True
-    )
-
-
 @transaction.atomic
 def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
     """Send a draft or returned entry to the directors for review."""
@@ -134,7 +127,7 @@ def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
         raise PermissionDenied(_("You can submit only your own organisation's entries."))
     entry = _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
     notify_on_commit(
-        recipients=_directors_of(entry.action.activity.project),
+        recipients=director_list(project=entry.action.activity.project),
         subject=_("COCAP: progress on %(action)s submitted for review") % {"action": entry.action.code},
         template="activities/email/entry_submitted.txt",
         context={"entry": entry, "actor": actor},

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -17,8 +16,9 @@ from core.formatters import cents
 from core.mail import notify_on_commit
 from core.services import attachment_delete, attachments_store, review_transition, save_audited
 from core.uploads import CheckedUpload
-from partners.models import Membership, Partner, Project
+from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
+from partners.selectors import director_list
 
 from .models import Budget, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .permissions import EDITABLE_STATUSES, user_can_change_expenditure
@@ -166,11 +166,8 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
         _fix_eur_amount(locked)
         save_audited(locked, actor)
     expenditure = _review(locked, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
-    directors = get_user_model().objects.filter(
-        memberships__project=expenditure.partner.project, memberships__role=Membership.Role.DIRECTOR, is_active=True
-    )
     notify_on_commit(
-        recipients=directors,
+        recipients=director_list(project=expenditure.partner.project),
         subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
         template="finance/email/expenditure_submitted.txt",
         context={"expenditure": expenditure, "actor": actor},
