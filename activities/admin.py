@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cocap.admin import HistoryAdmin, download_link
+from core.admin import HistoryAdmin, download_link
 
 from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
 

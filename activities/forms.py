@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import (
+from core.forms import (
     AttachmentsField,
     HiddenFieldErrorsMixin,
     HoldsUploadsMixin,
@@ -10,7 +10,7 @@ from cocap.forms import (
     RevisionField,
     form_token_field,
 )
-from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, validate_not_in_future
+from core.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
 from .models import ProgressEntry

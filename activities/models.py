@@ -8,13 +8,15 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cocap.validators import (
+from core.models import Attachment
+from core.validators import (
     NARRATIVE_MAX_CHARS,
     REVIEW_NOTE_MAX_CHARS,
     MaxCharsValidator,
     validate_not_in_future,
 )
-from partners.models import Membership, Partner, Project
+from partners.models import Partner, Project
+from partners.permissions import scope_to_user
 
 
 def _check_months(obj, duration: int, errors: dict):
@@ -41,7 +43,7 @@ def _month_constraints(prefix: str) -> list:
 
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user))
+        return scope_to_user(self, user, project_field="project", members_see=Q())
 
 
 class Activity(models.Model):
@@ -186,17 +188,12 @@ class Indicator(models.Model):
 class ProgressEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Entries of projects where the user directs or observes, of their own partner, or approved."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff or user.is_superuser:
-            return self
-        memberships = Membership.objects.filter(user=user)
-        overseen = memberships.exclude(role=Membership.Role.PARTNER_STAFF).values("project")
-        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
-        return self.filter(
-            Q(action__activity__project__in=overseen)
-            | Q(partner__in=own_partners)
-            | Q(status=ProgressEntry.Status.APPROVED, action__activity__project__in=memberships.values("project"))
+        return scope_to_user(
+            self,
+            user,
+            project_field="action__activity__project",
+            partner_field="partner",
+            members_see=Q(status=ProgressEntry.Status.APPROVED),
         )
 
     def for_project(self, project):
@@ -343,24 +340,6 @@ class IndicatorValue(models.Model):
             raise ValidationError(
                 {"indicator": _("The indicator must belong to the entry's activity.")}, code="activity"
             )
-
-
-class Attachment(models.Model):
-    """A file uploaded to document a record; served only through permission-checked views."""
-
-    original_name = models.CharField(_("original name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=120)
-    size = models.PositiveBigIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self):
-        return self.original_name
 
 
 def evidence_upload_to(instance, filename):

@@ -5,13 +5,12 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cocap.mail import notify_on_commit
-from cocap.services import (
+from core.mail import notify_on_commit
+from core.services import (
     attachment_delete,
     attachments_store,
     delete_audited,
@@ -19,9 +18,9 @@ from cocap.services import (
     save_audited,
     save_audited_once,
 )
-from cocap.uploads import CheckedUpload
-from partners.models import Membership
+from core.uploads import CheckedUpload
 from partners.permissions import user_can_act_for_partner, user_can_direct
+from partners.selectors import director_list
 
 from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
 from .permissions import (
@@ -171,12 +170,6 @@ def _transition(entry, **kwargs):
     return review_transition(entry, reviewed_statuses=REVIEWED_STATUSES, **kwargs)
 
 
-def _directors_of(project):
-    return get_user_model().objects.filter(
-        memberships__project=project, memberships__role=Membership.Role.DIRECTOR, is_active=True
-    )
-
-
 @transaction.atomic
 def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
     """Send a draft or returned entry to the directors for review."""
@@ -184,7 +177,7 @@ def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
         raise PermissionDenied(_("You can submit only your own organisation's entries."))
     entry = _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
     notify_on_commit(
-        recipients=_directors_of(entry.action.activity.project),
+        recipients=director_list(project=entry.action.activity.project),
         subject=_("COCAP: progress on %(action)s submitted for review") % {"action": entry.action.code},
         template="activities/email/entry_submitted.txt",
         context={"entry": entry, "actor": actor},

@@ -8,14 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors
-from cocap.services import AlreadySaved
-from cocap.uploads import attachment_response
-from cocap.views import run_service
-from partners.permissions import partner_of, user_can_direct
+from core.forms import form_add_service_errors
+from core.services import AlreadySaved
+from core.uploads import attachment_response
+from core.views import run_service
+from partners.permissions import partner_of, user_can_direct, user_can_see_all_partners
 from partners.selectors import partner_list, project_current_or_404
 
 from . import services
+from .charts import gantt_chart
 from .forms import EntryFilterForm, ProgressEntryForm, ReviewForm
 from .models import ProgressEntry
 from .permissions import DELETABLE_STATUSES, user_can_change_entry, user_can_delete_entry, user_can_review_entry
@@ -23,7 +24,6 @@ from .selectors import (
     activity_get,
     activity_list_with_schedule,
     evidence_get,
-    gantt_chart,
     indicator_list_with_achieved,
     progress_entry_deleted_by,
     progress_entry_detail,
@@ -74,8 +74,9 @@ def activity_detail(request, number):
 def entry_list(request):
     """List the progress entries the user may see, filtered by status and partner."""
     project = project_current_or_404(user=request.user)
-    can_see_all = user_can_direct(request.user, project) or partner_of(request.user, project) is None
-    partners = partner_list(project=project) if can_see_all else partner_list(project=project).none()
+    partners = partner_list(project=project)
+    if not user_can_see_all_partners(request.user, project):
+        partners = partners.none()
     form = EntryFilterForm(request.GET, partners=partners)
     form.is_valid()  # A filter that is not one of the choices (a tampered link) is dropped; the others apply.
     status, partner = form.cleaned_data.get("status") or None, form.cleaned_data.get("partner")

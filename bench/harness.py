@@ -32,8 +32,8 @@ def setup_django():
 
 def load_cocap_demo(today=datetime.date(2026, 11, 25)):
     """Load COCAP with its demo data as of `today`; return the project."""
-    from reports.demo import cocap_load_demo
-    from reports.seed import cocap_load
+    from cocap_data.demo import cocap_load_demo
+    from cocap_data.seed import cocap_load
 
     project = cocap_load(start_date=datetime.date(2026, 1, 1))
     cocap_load_demo(project=project, today=today)

@@ -40,9 +40,9 @@ def prepare(setup_path: str, users: int):
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from cocap_data.demo import DEMO_PASSWORD
     from finance.models import CostCategory
     from partners.models import Membership, Partner
-    from reports.demo import DEMO_PASSWORD
 
     call_command("migrate", verbosity=0)
     call_command("load_cocap", demo=True, verbosity=0)

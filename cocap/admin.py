@@ -1,49 +1,7 @@
-"""The admin site's names, and what the apps' admins share."""
+"""The admin site's names."""
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 admin.site.site_header = _("COCAP administration")
 admin.site.site_title = _("COCAP administration")
-
-
-def download_link(url_name: str, pk: int, label: str) -> str:
-    """Link a stored file to the app's view that checks who may download it.
-
-    MEDIA_URL is None so that no upload is ever served without that check; the admin's own file widget and
-    read-only display ask the file for its URL, so admins show this link in their place.
-    """
-    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), label)
-
-
-def _key_or_404(field, value):
-    """Refuse with 404 an id that `field` cannot hold: the lookup would fail with a server error."""
-    try:
-        field.to_python(value)
-    except ValidationError:
-        raise Http404 from None
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """The audit history, where a revert is a change, and a malformed id in the address a 404."""
-
-    def history_view(self, request, object_id, extra_context=None):
-        _key_or_404(self.model._meta.pk, unquote(object_id))
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        _key_or_404(self.model._meta.pk, unquote(object_id))
-        _key_or_404(self.model.history.model._meta.pk, version_id)
-        # django-simple-history saves a posted revert after checking only the view permission, and judges by
-        # the old version: an approved record could be rewritten with a version from before its approval.
-        if request.method == "POST":
-            current = self.get_object(request, unquote(object_id))
-            if current is None or not self.has_change_permission(request, current):
-                raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -59,7 +59,7 @@ class PrivateCacheMiddleware:
 class RequestSizeLimitMiddleware:
     """Refuse a request whose body is larger than COCAP_UPLOAD_MAX_REQUEST_BYTES, before anything reads it.
 
-    Each file already has its own limit (cocap.uploads); this one stops many files in one form.
+    Each file already has its own limit (core.uploads); this one stops many files in one form.
     """
 
     def __init__(self, get_response):

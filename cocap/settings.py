@@ -61,10 +61,12 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "cocap",
+    "core",
     "partners",
     "activities",
     "finance",
     "reports",
+    "cocap_data",
 ]
 
 # MIDDLEWARE

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
 from partners.models import Membership
+from partners.permissions import user_is_administrator
 
 SESSION_KEY = "cocap_two_factor"
 # Reachable before the code is given: the code pages themselves, logging out and switching language.
@@ -32,7 +33,7 @@ OPEN_PATHS = ("/account/two-factor/", "/logout/", "/i18n/", "/health/", "/static
 
 def user_must_use_two_factor(user) -> bool:
     """Directors and administrators must; so must anyone who has set up an authenticator."""
-    if user.is_staff or user.is_superuser:
+    if user_is_administrator(user):
         return True
     if Membership.objects.filter(user=user, role=Membership.Role.DIRECTOR).exists():
         return True

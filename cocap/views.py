@@ -1,11 +1,9 @@
-"""Helpers shared by the apps' views, the health check and the error pages."""
+"""The project's own views: the health check and the error pages."""
 
 import logging
 import sys
 from urllib.parse import urlsplit
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
@@ -19,18 +17,6 @@ from django.views.defaults import server_error
 
 logger = logging.getLogger(__name__)
 GET_OBJECT_OR_404_MESSAGE = "No %s matches the given query."
-
-
-def run_service(request, service, success: str, **kwargs) -> bool:
-    """Call a workflow service as the user; report its outcome as a message. Return whether it succeeded."""
-    try:
-        service(actor=request.user, **kwargs)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, success)
-    return True
 
 
 @never_cache

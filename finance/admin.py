@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from activities.admin import AttachmentAdminMixin
-from cocap.admin import HistoryAdmin
+from core.admin import HistoryAdmin
 
 from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .selectors import money_by

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity
-from cocap.forms import (
+from core.forms import (
     AttachmentsField,
     HiddenFieldErrorsMixin,
     HoldsUploadsMixin,
@@ -13,7 +13,7 @@ from cocap.forms import (
     RevisionField,
     form_token_field,
 )
-from cocap.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
+from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
 from .models import CostCategory, EUPayment, Expenditure

@@ -11,9 +11,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from activities.models import Activity, Attachment
-from cocap.validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator, validate_not_in_future
-from partners.models import Membership, Partner, Project, currency_validator
+from activities.models import Activity
+from core.models import Attachment
+from core.validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator, validate_not_in_future
+from partners.models import Partner, Project, currency_validator
+from partners.permissions import scope_to_user
 
 
 def money_field(verbose_name, **kwargs):
@@ -226,14 +228,7 @@ class ExchangeRate(models.Model):
 class ExpenditureQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Expenses of projects the user directs or observes, and those of the user's own partner."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff or user.is_superuser:
-            return self
-        memberships = Membership.objects.filter(user=user)
-        overseen = memberships.exclude(role=Membership.Role.PARTNER_STAFF).values("project")
-        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
-        return self.filter(Q(partner__project__in=overseen) | Q(partner__in=own_partners))
+        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
 
     def for_project(self, project):
         return self.filter(partner__project=project)

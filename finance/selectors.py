@@ -1,27 +1,24 @@
-"""Reads on money: budgets, expenditure aggregates and the EU rule checks, computed in the database."""
+"""Reads on money: budgets and expenditure aggregates, computed in the database."""
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
+from core.formatters import ZERO, percent_of
 from partners.models import Partner, Project, add_months
 
+from .charts import AbsorptionChart, absorption_layout
 from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
+from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 DECLARED_STATUSES = (Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED)
-# A further pre-financing tranche needs this share of the previous one used on the EU share.
-TRANCHE_USE_THRESHOLD = Decimal("0.70")
-PRE_FINANCING_CAP = Decimal("0.90")
 
 
 def _sum_per_partner(queryset: QuerySet, field: str):
@@ -78,9 +75,7 @@ class MoneyRow:
 
     @property
     def verified_percent(self) -> Decimal | None:
-        if not self.budget:
-            return None
-        return (100 * self.verified / self.budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return percent_of(self.verified, self.budget)
 
 
 # column, model, label, order: headings by code, the lead partner first, activities by number.
@@ -149,179 +144,6 @@ def money_by(
     return rows
 
 
-@dataclass(frozen=True)
-class RuleCheck:
-    title: str
-    ok: bool
-    figures: str
-    verdict: str
-
-
-def _percent(part: Decimal, whole: Decimal) -> str:
-    if not whole:
-        return "–"
-    share = (100 * part / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{number_format(share, decimal_pos=2, use_l10n=True)} %"
-
-
-def _rate(rate: Decimal) -> str:
-    """Write a rate such as 0.0700 as a plain percentage number: 7."""
-    return f"{(rate * 100).normalize():f}"
-
-
-def _money(amount: Decimal) -> str:
-    """Write an amount in EUR as the active language writes numbers: 1,234.56 in English, 1.234,56 in Italian."""
-    return "EUR " + number_format(amount.quantize(CENT), decimal_pos=2, use_l10n=True, force_grouping=True)
-
-
-def eligible_verified(headings: list[MoneyRow], budget: Budget) -> Decimal:
-    """Verified costs the EU may pay on: direct costs, and indirect ones up to their cap."""
-    direct = sum((h.verified for h in headings if h.kind != CostCategory.Kind.INDIRECT), ZERO)
-    indirect = sum((h.verified for h in headings if h.kind == CostCategory.Kind.INDIRECT), ZERO)
-    return direct + min(indirect, (direct * budget.indirect_cap).quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def eu_share_due(headings: list[MoneyRow], budget: Budget) -> Decimal:
-    """The EU pays its rate of verified eligible costs, never more than its contribution."""
-    share = (eligible_verified(headings, budget) * budget.eu_max_rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    return min(share, budget.eu_contribution)
-
-
-def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
-    """Check the EU rules on the current budget and on the verified costs."""
-    checks = []
-    direct_kinds = (CostCategory.Kind.DIRECT,)
-
-    def total(rows, attribute, kinds):
-        return sum((getattr(r, attribute) for r in rows if r.kind in kinds), ZERO)
-
-    for attribute, title in (("budget", _("Indirect costs in the budget")), ("verified", _("Indirect costs verified"))):
-        direct = total(headings, attribute, direct_kinds)
-        indirect = total(headings, attribute, (CostCategory.Kind.INDIRECT,))
-        cap = direct * budget.indirect_cap
-        checks.append(
-            RuleCheck(
-                title=title,
-                ok=indirect <= cap,
-                figures=_("%(indirect)s = %(percent)s of direct costs %(direct)s; at most %(cap)s %%")
-                % {
-                    "indirect": _money(indirect),
-                    "percent": _percent(indirect, direct),
-                    "direct": _money(direct),
-                    "cap": _rate(budget.indirect_cap),
-                },
-                verdict=_("within the cap") if indirect <= cap else _("over the cap"),
-            )
-        )
-    direct_budget = total(headings, "budget", direct_kinds)
-    contingency = total(headings, "budget", (CostCategory.Kind.CONTINGENCY,))
-    checks.append(
-        RuleCheck(
-            title=_("Contingency reserve"),
-            ok=contingency <= direct_budget * budget.contingency_cap,
-            figures=_("%(amount)s = %(percent)s of direct costs; at most %(cap)s %%")
-            % {
-                "amount": _money(contingency),
-                "percent": _percent(contingency, direct_budget),
-                "cap": _rate(budget.contingency_cap),
-            },
-            verdict=_("within the cap") if contingency <= direct_budget * budget.contingency_cap else _("over the cap"),
-        )
-    )
-    co_financing_ok = budget.eu_contribution <= budget.total_eligible_cost * budget.eu_max_rate
-    checks.append(
-        RuleCheck(
-            title=_("Co-financing rate"),
-            ok=co_financing_ok,
-            figures=_("EU %(eu)s = %(percent)s of %(total)s; at most %(rate)s %%; partners' co-financing %(co)s")
-            % {
-                "eu": _money(budget.eu_contribution),
-                "percent": _percent(budget.eu_contribution, budget.total_eligible_cost),
-                "total": _money(budget.total_eligible_cost),
-                "rate": _rate(budget.eu_max_rate),
-                "co": _money(budget.co_financing),
-            },
-            verdict=_("respected") if co_financing_ok else _("exceeded"),
-        )
-    )
-    lines_total = sum((h.budget for h in headings), ZERO)
-    checks.append(
-        RuleCheck(
-            title=_("Budget lines add up to the total"),
-            ok=lines_total == budget.total_eligible_cost,
-            figures=_("lines %(lines)s, total eligible cost %(total)s")
-            % {"lines": _money(lines_total), "total": _money(budget.total_eligible_cost)},
-            verdict=_("consistent") if lines_total == budget.total_eligible_cost else _("to be corrected"),
-        )
-    )
-    for heading in headings:
-        if heading.key is None:
-            continue
-        allowed = heading.budget * (1 + budget.flexibility_threshold)
-        ok = heading.verified <= allowed
-        checks.append(
-            RuleCheck(
-                title=_("Heading %(heading)s") % {"heading": heading.label},
-                ok=ok,
-                figures=_("verified %(verified)s of %(budget)s (%(percent)s); flexibility %(threshold)s %%")
-                % {
-                    "verified": _money(heading.verified),
-                    "budget": _money(heading.budget),
-                    "percent": _percent(heading.verified, heading.budget),
-                    "threshold": _rate(budget.flexibility_threshold),
-                },
-                verdict=_("within the flexibility") if ok else _("amendment needed"),
-            )
-        )
-    return checks
-
-
-@dataclass(frozen=True)
-class PreFinancing:
-    payments: list[EUPayment]
-    received: Decimal
-    cap: Decimal
-    used: Decimal
-    needed_for_next: Decimal | None
-
-    @property
-    def room(self) -> Decimal:
-        return max(self.cap - self.received, ZERO)
-
-    @property
-    def next_tranche_possible(self) -> bool:
-        return self.room > 0 and (self.needed_for_next is None or self.used >= self.needed_for_next)
-
-
-def pre_financing(*, project: Project, budget: Budget, used: Decimal) -> PreFinancing:
-    """Say whether a further tranche may be requested: >= 70 % of the last one and all earlier ones used."""
-    payments = list(EUPayment.objects.filter(project=project).order_by("number"))
-    tranches = [p.amount for p in payments if p.kind == EUPayment.Kind.PRE_FINANCING]
-    needed = None
-    if tranches:
-        needed = (sum(tranches[:-1], ZERO) + tranches[-1] * TRANCHE_USE_THRESHOLD).quantize(CENT)
-    return PreFinancing(
-        payments=payments,
-        received=sum(tranches, ZERO),
-        cap=(budget.eu_contribution * PRE_FINANCING_CAP).quantize(CENT),
-        used=used,
-        needed_for_next=needed,
-    )
-
-
-@dataclass(frozen=True)
-class AbsorptionChart:
-    """Cumulative verified EUR by project month against a straight-line plan, laid out for SVG."""
-
-    points: str
-    plan_points: str
-    width: int
-    height: int
-    top_label: str
-    months: int
-    today_x: float | None
-
-
 def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
     """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
     monthly = dict(
@@ -335,26 +157,6 @@ def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], mont
     return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
 
 
-def absorption_layout(*, months: int, total: Decimal, monthly: list[Decimal]) -> AbsorptionChart:
-    """Lay out cumulative `monthly` verified EUR against spending `total` evenly over `months`."""
-    width, height, left, bottom = 600, 200, 40, 20
-    scale_x = (width - left - 10) / months
-    scale_y = (height - bottom - 10) / float(total)
-    points, cumulative = [f"{left},{height - bottom}"], ZERO
-    for index, amount in enumerate(monthly):
-        cumulative += amount
-        points.append(f"{left + (index + 1) * scale_x:.1f},{height - bottom - float(cumulative) * scale_y:.1f}")
-    return AbsorptionChart(
-        points=" ".join(points),
-        plan_points=f"{left},{height - bottom} {width - 10},10",
-        width=width,
-        height=height,
-        top_label=_money(total),
-        months=months,
-        today_x=left + len(monthly) * scale_x if 0 < len(monthly) < months else None,
-    )
-
-
 def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
     months = min(project.elapsed_months(today), project.duration_months)
     return absorption_layout(
@@ -362,6 +164,12 @@ def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Exp
         total=budget.total_eligible_cost,
         monthly=verified_by_month(project=project, expenses=expenses, months=months),
     )
+
+
+def pre_financing(*, project: Project, budget: Budget, used: Decimal) -> PreFinancing:
+    """Return the project's EU payments and whether a further pre-financing tranche may be requested."""
+    payments = list(EUPayment.objects.filter(project=project).order_by("number"))
+    return pre_financing_status(payments=payments, budget=budget, used=used)
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,17 @@ import datetime
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from cocap.mail import notify_on_commit
-from cocap.services import (
+from core.formatters import CENT, cents
+from core.mail import notify_on_commit
+from core.services import (
     attachment_delete,
     attachments_store,
     delete_audited,
@@ -23,9 +23,10 @@ from cocap.services import (
     save_audited,
     save_audited_once,
 )
-from cocap.uploads import CheckedUpload
-from partners.models import Membership, Partner, Project
+from core.uploads import CheckedUpload
+from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
+from partners.selectors import director_list
 
 from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .permissions import (
@@ -34,10 +35,9 @@ from .permissions import (
     user_can_change_expenditure,
     user_can_delete_expenditure,
 )
+from .rules import PRE_FINANCING_CAP
 
-CENT = Decimal("0.01")
 REVIEWED_STATUSES = (Expenditure.Status.VERIFIED, Expenditure.Status.REJECTED, Expenditure.Status.RETURNED)
-PRE_FINANCING_CAP = Decimal("0.90")
 
 
 def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
@@ -60,7 +60,7 @@ def exchange_rate_get(*, currency: str, day: datetime.date) -> Decimal:
 
 def convert_to_eur(amount: Decimal, rate: Decimal) -> Decimal:
     """Convert `amount` at `rate` units per EUR, rounded half-up to the cent."""
-    return (amount / rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(amount / rate)
 
 
 def _fix_eur_amount(expenditure: Expenditure):
@@ -235,11 +235,8 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
         _fix_eur_amount(locked)
         save_audited(locked, actor)
     expenditure = _review(locked, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
-    directors = get_user_model().objects.filter(
-        memberships__project=expenditure.partner.project, memberships__role=Membership.Role.DIRECTOR, is_active=True
-    )
     notify_on_commit(
-        recipients=directors,
+        recipients=director_list(project=expenditure.partner.project),
         subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
         template="finance/email/expenditure_submitted.txt",
         context={"expenditure": expenditure, "actor": actor},
@@ -438,7 +435,7 @@ def eu_payment_record(
     payments = EUPayment.objects.filter(project=project)
     if kind == EUPayment.Kind.PRE_FINANCING and amount:
         received = payments.filter(kind=EUPayment.Kind.PRE_FINANCING).aggregate(total=Sum("amount"))["total"] or 0
-        cap = (budget.eu_contribution * PRE_FINANCING_CAP).quantize(CENT)
+        cap = cents(budget.eu_contribution * PRE_FINANCING_CAP)
         if received + amount > cap:
             raise ValidationError(
                 {

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors, form_errors_as_messages
-from cocap.services import AlreadySaved
-from cocap.uploads import attachment_response
-from cocap.views import run_service
+from core.forms import form_add_service_errors, form_errors_as_messages
+from core.services import AlreadySaved
+from core.uploads import attachment_response
+from core.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list, project_current_or_404
 

@@ -1,4 +1,6 @@
-"""Who may see or do what in a project, from the user's Membership."""
+"""Who may see or do what in a project, from the user's Membership: the one home of the scoping rules."""
+
+from django.db.models import Q, QuerySet
 
 from .models import Membership, Partner, Project
 
@@ -51,3 +53,37 @@ def partner_of(user, project: Project) -> Partner | None:
 def user_can_act_for_partner(user, partner: Partner) -> bool:
     """Only a partner's own staff record progress and expenses for it."""
     return partner_of(user, partner.project) == partner
+
+
+def scope_to_user(
+    queryset: QuerySet,
+    user,
+    *,
+    project_field: str,
+    partner_field: str | None = None,
+    members_see: Q | None = None,
+    observers_see: Q | None = None,
+) -> QuerySet:
+    """Keep the rows of `queryset` that `user` may read.
+
+    Administrators read every row; directors every row of the projects they direct; observers every row of the
+    projects they observe, or only those matching `observers_see`; partner staff the rows of their own partner
+    (through `partner_field`). Where `members_see` is given, every member also reads the rows of their projects
+    that match it. Anonymous users read nothing.
+    """
+    if not user.is_authenticated:
+        return queryset.none()
+    if user_is_administrator(user):
+        return queryset
+    memberships = Membership.objects.filter(user=user)
+    in_projects = f"{project_field}__in"
+    rule = Q(**{in_projects: memberships.filter(role=Membership.Role.DIRECTOR).values("project")})
+    rule |= Q(**{in_projects: memberships.filter(role=Membership.Role.OBSERVER).values("project")}) & (
+        observers_see or Q()
+    )
+    if partner_field:
+        own_partners = memberships.filter(role=Membership.Role.PARTNER_STAFF).values("partner")
+        rule |= Q(**{f"{partner_field}__in": own_partners})
+    if members_see is not None:
+        rule |= Q(**{in_projects: memberships.values("project")}) & members_see
+    return queryset.filter(rule)

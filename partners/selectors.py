@@ -1,10 +1,11 @@
 """Reads on the partnership, scoped to the user."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import GoverningBody, Partner, Project
+from .models import GoverningBody, Membership, Partner, Project
 
 
 def project_list(*, user) -> QuerySet[Project]:
@@ -32,3 +33,10 @@ def partner_list(*, project: Project) -> QuerySet[Partner]:
 
 def governing_body_list(*, project: Project) -> QuerySet[GoverningBody]:
     return GoverningBody.objects.filter(project=project)
+
+
+def director_list(*, project: Project) -> QuerySet:
+    """Return the active users who direct `project`: they are told of what partners submit."""
+    return get_user_model().objects.filter(
+        memberships__project=project, memberships__role=Membership.Role.DIRECTOR, is_active=True
+    )

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cocap.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
-from cocap.validators import SAL_SUMMARY_MAX_CHARS
+from core.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
+from core.validators import SAL_SUMMARY_MAX_CHARS
 
 from .models import ProgressReport
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cocap.validators import SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
-from partners.models import Membership, Project
+from core.validators import SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
+from partners.models import Project
+from partners.permissions import scope_to_user
 
 
 class ReportingPeriod(models.Model):
@@ -75,15 +76,8 @@ class ProgressReportQuerySet(models.QuerySet):
 
         The SAL holds every partner's money, which partner staff may not see.
         """
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff or user.is_superuser:
-            return self
-        memberships = Membership.objects.filter(user=user)
-        directed = memberships.filter(role=Membership.Role.DIRECTOR).values("project")
-        observed = memberships.filter(role=Membership.Role.OBSERVER).values("project")
-        return self.filter(
-            Q(period__project__in=directed) | Q(period__project__in=observed, status=ProgressReport.Status.APPROVED)
+        return scope_to_user(
+            self, user, project_field="period__project", observers_see=Q(status=ProgressReport.Status.APPROVED)
         )
 
 

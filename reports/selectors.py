@@ -11,29 +11,26 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from activities.charts import gantt_action, gantt_layout
 from activities.models import Activity, ProgressEntry
+from activities.rules import expected_progress, is_late
 from activities.selectors import (
     actions_with_progress,
     activity_list_with_schedule,
     activity_progress,
-    expected_progress,
-    gantt_action,
-    gantt_layout,
     indicators_with_achieved,
-    is_late,
     progress_entry_list,
     recordable_actions,
 )
+from core.formatters import ZERO, money_json, percent_of
+from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, Expenditure
+from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
-    ZERO,
     MoneyRow,
-    absorption_layout,
     budget_current,
-    eu_share_due,
     money_by,
     partner_list_with_money,
-    rule_checks,
     verified_by_month,
 )
 from partners.models import GoverningBody, Partner, Project
@@ -63,9 +60,7 @@ class ProjectOverview:
 
     @property
     def verified_percent(self) -> Decimal | None:
-        if not self.budget:
-            return None
-        return (100 * self.verified_eur / self.budget.total_eligible_cost).quantize(Decimal("0.1"))
+        return percent_of(self.verified_eur, self.budget.total_eligible_cost) if self.budget else None
 
 
 def project_overview(*, project: Project, today: datetime.date | None = None) -> ProjectOverview:
@@ -155,22 +150,19 @@ def progress_report_find_by_hash(*, user, sha256: str) -> QuerySet[ProgressRepor
     ).select_related("period__project", "approved_by")
 
 
-def _money(amount: Decimal) -> str:
-    return str(amount.quantize(Decimal("0.01")))
-
-
-def _percent(part: Decimal, whole: Decimal) -> str | None:
-    return str((100 * part / whole).quantize(Decimal("0.1"))) if whole else None
+def _percent_str(part: Decimal, whole: Decimal) -> str | None:
+    share = percent_of(part, whole)
+    return str(share) if share is not None else None
 
 
 def _money_rows(rows: list[MoneyRow]) -> list[dict]:
     return [
         {
             "label": row.label,
-            "budget": _money(row.budget),
-            "verified_in_period": _money(row.verified_in_period),
-            "verified": _money(row.verified),
-            "percent": _percent(row.verified, row.budget),
+            "budget": money_json(row.budget),
+            "verified_in_period": money_json(row.verified_in_period),
+            "verified": money_json(row.verified),
+            "percent": _percent_str(row.verified, row.budget),
         }
         for row in rows
     ]
@@ -190,9 +182,11 @@ def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> 
             {
                 "name": indicator.name,
                 "unit": indicator.unit,
-                "target": _money(indicator.target),
-                "achieved": _money(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
-                "percent": _percent(indicator.achieved, indicator.target) if indicator.achieved is not None else None,
+                "target": money_json(indicator.target),
+                "achieved": money_json(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
+                "percent": _percent_str(indicator.achieved, indicator.target)
+                if indicator.achieved is not None
+                else None,
             }
         )
     highlights = defaultdict(list)
@@ -261,17 +255,17 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     return {
         "budget_version": budget.version,
-        "total_eligible_cost": _money(budget.total_eligible_cost),
-        "eu_contribution": _money(budget.eu_contribution),
-        "eu_rate_percent": _percent(budget.eu_max_rate, Decimal(1)),
+        "total_eligible_cost": money_json(budget.total_eligible_cost),
+        "eu_contribution": money_json(budget.eu_contribution),
+        "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
         "headings": _money_rows(headings),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],
-        "eu_share_due": _money(due),
-        "eu_share_in_period": _money(due - eu_share_due(before, budget)),
+        "eu_share_due": money_json(due),
+        "eu_share_in_period": money_json(due - eu_share_due(before, budget)),
         "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
         "verified_by_month": [
-            _money(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
+            money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
     }
 
@@ -305,9 +299,9 @@ def _sal_pending(project: Project, period: ReportingPeriod) -> dict:
         "entries_returned": entries["returned"],
         "entries_draft": entries["drafts"],
         "expenses_submitted": expenses["submitted"],
-        "expenses_submitted_eur": _money(expenses["submitted_eur"] or ZERO),
+        "expenses_submitted_eur": money_json(expenses["submitted_eur"] or ZERO),
         "expenses_returned": expenses["returned"],
-        "expenses_returned_eur": _money(expenses["returned_eur"] or ZERO),
+        "expenses_returned_eur": money_json(expenses["returned_eur"] or ZERO),
         "expenses_draft": expenses["drafts"],
     }
 

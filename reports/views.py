@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocap.forms import form_add_service_errors, form_errors_as_messages
-from cocap.views import run_service
+from core.forms import form_add_service_errors, form_errors_as_messages
+from core.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import project_current, project_current_or_404
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from activities.models import Action, Activity, IndicatorValue, ProgressEntry
-from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
+from core.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import (
     ActionFactory,

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Evidence, IndicatorValue, ProgressEntry
-from cocap.services import AlreadySaved
-from cocap.uploads import upload_check
-from cocap.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
+from core.services import AlreadySaved
+from core.uploads import upload_check
+from core.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS
 from tests.factories import (
     ActionFactory,
     IndicatorFactory,

@@ -16,11 +16,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from activities.models import Evidence
+from cocap_data.seed import cocap_load
 from finance.models import Budget, EUPayment, Expenditure, Receipt
 from partners.models import GoverningBody, Membership
 from reports import tasks
 from reports.models import ProgressReport
-from reports.seed import cocap_load
 from tests.factories import ExchangeRateFactory, UserFactory
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)

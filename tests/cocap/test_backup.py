@@ -8,11 +8,11 @@ from django.core.management.base import CommandError
 
 from activities.models import Evidence
 from cocap.backup import _model_counts
+from cocap_data.demo import cocap_load_demo
+from cocap_data.seed import cocap_load
 from finance.models import Expenditure, Receipt
 from reports import services
-from reports.demo import cocap_load_demo
 from reports.models import ProgressReport
-from reports.seed import cocap_load
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

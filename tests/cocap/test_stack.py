@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.demo import DEMO_PASSWORD
+from cocap_data.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.stack
 

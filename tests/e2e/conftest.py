@@ -47,8 +47,8 @@ def screenshot(page):
 @pytest.fixture
 def demo_project(transactional_db):
     """Load COCAP with its demo partners and users, as `make run` does."""
-    from reports.demo import cocap_load_demo
-    from reports.seed import cocap_load
+    from cocap_data.demo import cocap_load_demo
+    from cocap_data.seed import cocap_load
 
     project = cocap_load(start_date=datetime.date(2026, 1, 1))
     cocap_load_demo(project=project, today=datetime.date(2026, 11, 25))
@@ -58,7 +58,7 @@ def demo_project(transactional_db):
 @pytest.fixture
 def log_in(page, live_server):
     """Log a demo user in through the login form."""
-    from reports.demo import DEMO_PASSWORD
+    from cocap_data.demo import DEMO_PASSWORD
 
     def submit(username):
         page.goto(f"{live_server.url}/login/")

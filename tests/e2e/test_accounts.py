@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_an_observer_is_told_why_and_changes_the_password_from_the_menu(
     demo_project, log_in, live_server, page, screenshot
 ):
-    from reports.demo import DEMO_PASSWORD
+    from cocap_data.demo import DEMO_PASSWORD
 
     blocked = []
     page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from reports.seed import cocap_load
+from cocap_data.seed import cocap_load
 from tests.factories import director_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from reports.demo import cocap_load_demo
-from reports.seed import cocap_load
+from cocap_data.demo import cocap_load_demo
+from cocap_data.seed import cocap_load
 from tests.factories import CostCategoryFactory, ExpenditureFactory, UserFactory, director_of
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cocap.validators import REVIEW_NOTE_MAX_CHARS
+from core.validators import REVIEW_NOTE_MAX_CHARS
 from finance.models import BudgetLine, ExchangeRate, Expenditure
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import (

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from finance.models import Budget, CostCategory, EUPayment
-from finance.selectors import MoneyRow, eu_share_due, finance_overview, pre_financing, rule_checks
+from finance.rules import eu_share_due, rule_checks
+from finance.selectors import MoneyRow, finance_overview, pre_financing
 from tests.factories import (
     ActivityFactory,
     BudgetFactory,

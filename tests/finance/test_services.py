@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from cocap.services import AlreadySaved
-from cocap.uploads import upload_check
+from core.services import AlreadySaved
+from core.uploads import upload_check
 from finance import services
 from finance.models import EUPayment, ExchangeRate, Expenditure, Receipt
 from tests.factories import (

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cocap.validators import SAL_SUMMARY_MAX_CHARS
+from core.validators import SAL_SUMMARY_MAX_CHARS
 from reports.models import ProgressReport
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import ProjectFactory, ReportingPeriodFactory, UserFactory

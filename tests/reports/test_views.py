@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from cocap_data.seed import cocap_load
 from finance.models import Expenditure
-from reports.seed import cocap_load
 from tests.factories import (
     ActionFactory,
     ActivityFactory,

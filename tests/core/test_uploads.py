@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from cocap.uploads import upload_check
+from core.uploads import upload_check
 from tests.files import JPEG, PDF, PNG, office_zip, upload
 
 

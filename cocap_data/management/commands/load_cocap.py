@@ -3,8 +3,8 @@ import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.demo import DEMO_PASSWORD, cocap_load_demo
-from reports.seed import cocap_load
+from cocap_data.demo import DEMO_PASSWORD, cocap_load_demo
+from cocap_data.seed import cocap_load
 
 
 class Command(BaseCommand):

@@ -13,8 +13,7 @@ from django.utils.translation import gettext_noop
 from activities.models import Action, Activity, Indicator
 from finance.models import Budget, CostCategory
 from partners.models import GoverningBody, Organisation, Partner, Project, add_months
-
-from .models import ReportingPeriod
+from reports.models import ReportingPeriod
 
 PROJECT = {
     "code": "cocap",

@@ -7,10 +7,10 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from activities.models import Action, Activity, Indicator
+from cocap_data.seed import ACTIVITIES
 from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure
 from partners.models import GoverningBody, Membership, Organisation, Partner, Project
 from reports.models import ReportingPeriod
-from reports.seed import ACTIVITIES
 
 pytestmark = pytest.mark.django_db
 
