@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -33,7 +32,6 @@ from .selectors import (
 )
 
 
-@login_required
 def activity_list(request):
     """List the activities with progress against the time elapsed."""
     project = project_current_or_404(user=request.user)
@@ -46,7 +44,6 @@ def activity_list(request):
     )
 
 
-@login_required
 def activity_detail(request, number):
     """Show an activity: actions, indicators, Gantt chart and the progress reported on it."""
     project = project_current_or_404(user=request.user)
@@ -70,7 +67,6 @@ def activity_detail(request, number):
     )
 
 
-@login_required
 def entry_list(request):
     """List the progress entries the user may see, filtered by status and partner."""
     project = project_current_or_404(user=request.user)
@@ -97,7 +93,6 @@ def entry_list(request):
     )
 
 
-@login_required
 def review_queue(request):
     """List what partners submitted, oldest first, for the directors."""
     project = project_current_or_404(user=request.user)
@@ -157,7 +152,6 @@ def _entry_form_view(request, *, action, entry=None):
     )
 
 
-@login_required
 def entry_create(request, action_pk):
     """Record progress on an action of the user's organisation."""
     project = project_current_or_404(user=request.user)
@@ -165,7 +159,6 @@ def entry_create(request, action_pk):
     return _entry_form_view(request, action=action)
 
 
-@login_required
 def entry_edit(request, pk):
     """Change a draft or returned entry of the user's organisation."""
     entry = progress_entry_get(user=request.user, pk=pk)
@@ -174,7 +167,6 @@ def entry_edit(request, pk):
     return _entry_form_view(request, action=entry.action, entry=entry)
 
 
-@login_required
 def entry_detail(request, pk):
     """Show an entry with its values, files, review and audit history."""
     return _entry_detail_page(request, progress_entry_get(user=request.user, pk=pk))
@@ -195,7 +187,6 @@ def _entry_detail_page(request, entry, review_form=None):
     )
 
 
-@login_required
 def entry_delete(request, pk):
     """Show what deleting a draft or returned entry removes; delete it on confirmation."""
     try:
@@ -222,7 +213,6 @@ def entry_delete(request, pk):
     return render(request, "activities/entry_delete.html", {"entry": entry, **progress_entry_detail(entry)})
 
 
-@login_required
 @require_POST
 def entry_submit(request, pk):
     entry = progress_entry_get(user=request.user, pk=pk)
@@ -230,7 +220,6 @@ def entry_submit(request, pk):
     return redirect("activities:entry-detail", pk=pk)
 
 
-@login_required
 @require_POST
 def entry_review(request, pk, decision):
     """Approve or return a submitted entry."""
@@ -249,13 +238,11 @@ def entry_review(request, pk, decision):
     return redirect("activities:entry-detail", pk=pk)
 
 
-@login_required
 def evidence_download(request, pk):
     """Send an evidence file to a user who may see its entry."""
     return attachment_response(evidence_get(user=request.user, pk=pk))
 
 
-@login_required
 @require_POST
 def evidence_delete(request, pk):
     evidence = evidence_get(user=request.user, pk=pk)

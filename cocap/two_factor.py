@@ -10,7 +10,6 @@ import io
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect, render
@@ -105,7 +104,6 @@ def _qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-@login_required
 def setup(request):
     """Pair an authenticator app: scan the QR code (or type the key), then confirm with a first code.
 
@@ -141,7 +139,6 @@ def setup(request):
     )
 
 
-@login_required
 def verify(request):
     """Ask for the current code of the user's authenticator."""
     form = TokenForm(request.POST or None)

@@ -4,6 +4,7 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 GET_OBJECT_OR_404_MESSAGE = "No %s matches the given query."
 
 
+@login_not_required
 @never_cache
 @require_GET
 def health(request):

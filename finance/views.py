@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -50,7 +49,6 @@ def _scope(request, project):
     return partner
 
 
-@login_required
 def overview(request):
     """Show budget against declared and verified costs, the EU share and the EU rule checks."""
     project = project_current_or_404(user=request.user)
@@ -67,7 +65,6 @@ def overview(request):
     )
 
 
-@login_required
 def budget_detail(request):
     """Show a budget version by heading, partner and activity; earlier versions stay readable."""
     project = project_current_or_404(user=request.user)
@@ -92,7 +89,6 @@ def budget_detail(request):
     )
 
 
-@login_required
 @require_POST
 def payment_create(request):
     """Record a payment received from the Commission."""
@@ -111,7 +107,6 @@ def payment_create(request):
     return redirect("finance:overview")
 
 
-@login_required
 def statement_xlsx(request):
     """Download the financial statement of the current budget as a spreadsheet."""
     project = project_current_or_404(user=request.user)
@@ -142,7 +137,6 @@ def _filters(request, project):
     }
 
 
-@login_required
 def expense_list(request):
     """List the expenses the user may see, filtered by status, partner and heading."""
     project = project_current_or_404(user=request.user)
@@ -168,7 +162,6 @@ def expense_list(request):
     )
 
 
-@login_required
 def expense_csv(request):
     """Download the filtered expense list as CSV."""
     project = project_current_or_404(user=request.user)
@@ -232,7 +225,6 @@ def _expense_form_view(request, *, partner, expenditure=None):
     )
 
 
-@login_required
 def expense_create(request):
     """Declare an expense of the user's organisation."""
     project = project_current_or_404(user=request.user)
@@ -242,7 +234,6 @@ def expense_create(request):
     return _expense_form_view(request, partner=partner)
 
 
-@login_required
 def expense_edit(request, pk):
     """Change a draft or returned expense of the user's organisation."""
     expenditure = expenditure_get(user=request.user, pk=pk)
@@ -251,7 +242,6 @@ def expense_edit(request, pk):
     return _expense_form_view(request, partner=expenditure.partner, expenditure=expenditure)
 
 
-@login_required
 def expense_detail(request, pk):
     """Show an expense with its receipts, review and audit history."""
     return _expense_detail_page(request, expenditure_get(user=request.user, pk=pk))
@@ -274,7 +264,6 @@ def _expense_detail_page(request, expenditure, review_form=None):
     )
 
 
-@login_required
 def expense_delete(request, pk):
     """Show what deleting a draft or returned expense removes; delete it on confirmation."""
     try:
@@ -303,7 +292,6 @@ def expense_delete(request, pk):
     return render(request, "finance/expense_delete.html", context)
 
 
-@login_required
 @require_POST
 def expense_submit(request, pk):
     expenditure = expenditure_get(user=request.user, pk=pk)
@@ -318,7 +306,6 @@ REVIEWS = {
 }
 
 
-@login_required
 @require_POST
 def expense_review(request, pk, decision):
     """Verify, reject or return a submitted expense."""
@@ -332,13 +319,11 @@ def expense_review(request, pk, decision):
     return redirect("finance:expense-detail", pk=pk)
 
 
-@login_required
 def receipt_download(request, pk):
     """Send a receipt to a user who may see its expense."""
     return attachment_response(receipt_get(user=request.user, pk=pk))
 
 
-@login_required
 @require_POST
 def receipt_delete(request, pk):
     receipt = receipt_get(user=request.user, pk=pk)

@@ -1,7 +1,6 @@
 import hashlib
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +30,6 @@ from .selectors import (
 )
 
 
-@login_required
 def home(request):
     """Show each role its dashboard: partner staff their work, directors the review queue, others the overview."""
     project = project_current(user=request.user)
@@ -48,7 +46,6 @@ def home(request):
     return overview(request)
 
 
-@login_required
 def overview(request):
     """Show the user's project at a glance."""
     project = project_current(user=request.user)
@@ -63,7 +60,6 @@ def _reports_project(request):
     return project
 
 
-@login_required
 def report_list(request):
     """List the reporting periods with the SAL versions the user may read; directors start a new version here."""
     project = project_current_or_404(user=request.user)
@@ -81,7 +77,6 @@ def report_list(request):
     )
 
 
-@login_required
 @require_POST
 def report_create(request, number):
     """Start the next version of a period's SAL as a draft."""
@@ -101,7 +96,6 @@ def report_create(request, number):
     return redirect("reports:report-detail", pk=report.pk)
 
 
-@login_required
 def report_detail(request, pk):
     """Preview the SAL as it will print; directors edit the draft's summary here."""
     report = progress_report_get(user=request.user, pk=pk)
@@ -135,7 +129,6 @@ def report_detail(request, pk):
     )
 
 
-@login_required
 @require_POST
 def report_approve(request, pk):
     """Approve the draft: its figures are frozen and its PDF is rendered in the background."""
@@ -154,7 +147,6 @@ def report_approve(request, pk):
     return redirect("reports:report-detail", pk=report.pk)
 
 
-@login_required
 @require_POST
 def report_render_retry(request, pk):
     report = progress_report_get(user=request.user, pk=pk)
@@ -162,7 +154,6 @@ def report_render_retry(request, pk):
     return redirect("reports:report-detail", pk=report.pk)
 
 
-@login_required
 def report_pdf(request, pk):
     """Download the frozen PDF exactly as stored at approval."""
     report = progress_report_get(user=request.user, pk=pk)
@@ -173,7 +164,6 @@ def report_pdf(request, pk):
     return response
 
 
-@login_required
 def report_xlsx(request, pk):
     """Download the SAL's tables as a spreadsheet, from the frozen figures once approved."""
     report = progress_report_get(user=request.user, pk=pk)
@@ -191,7 +181,6 @@ def _pdf_name(report: ProgressReport) -> str:
     return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
 
 
-@login_required
 def report_verify(request):
     """Say whether a PDF (or its SHA-256) is a SAL approved in one of the user's projects."""
     form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
