@@ -44,7 +44,7 @@ def test_the_refusal_is_in_the_users_language(client, submitted):
     content = response.content.decode()
     assert response.status_code == 403
     assert 'lang="it"' in content
-    assert "Si possono modificare solo le bozze e le registrazioni restituite della tua" in content
+    assert "Si possono modificare solo le bozze e le registrazioni restituite della propria" in content
     assert "Finanziato dall" in content, "the layout's footer, in Italian"
 
 
@@ -145,4 +145,4 @@ def test_a_refused_form_gets_a_styled_page_not_a_bare_403(submitted):
     content = response.content.decode()
     assert response.status_code == 403
     assert 'lang="it"' in content and "Finanziato dall" in content
-    assert "security cookie" in content and "CSRF" not in content
+    assert "cookie di sicurezza" in content and "CSRF" not in content

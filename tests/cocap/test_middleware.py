@@ -76,7 +76,7 @@ def test_too_many_files_in_one_form_are_refused_with_a_page_that_says_so(client,
     response = client.post(url, _entry_form(files), HTTP_REFERER=f"http://testserver{url}")
     content = response.content.decode()
     assert response.status_code == 413
-    assert "Too much at once" in content and "one form can send at most 25.0\xa0KB in all" in content
+    assert "Upload too large" in content and "one form can send at most 25.0\xa0KB in all" in content
     assert "Each file may be at most 10.0\xa0KB" in content
     assert f'href="http://testserver{url}">Back to the previous page</a>' in content
     assert not ProgressEntry.objects.exists() and not Evidence.objects.exists()
