@@ -61,7 +61,7 @@ class XlsxSheet:
         self.sheet.append([self._cell(value, bold) for value in values])
 
     def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None):
-        """Write the columns' headers in bold, a line for each row, then the `totals` row in bold."""
+        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold."""
         columns = tuple(columns)
         self.row(*(str(header) for header, _value in columns), bold=True)
         for row in rows:

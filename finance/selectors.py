@@ -246,7 +246,7 @@ def expenditure_list(
 
 
 def expenditure_statement_list(*, user, project: Project, partner: Partner | None) -> QuerySet[Expenditure]:
-    """Return the declared expenses of the list, of `partner` or all, by heading then date: the statement's rows."""
+    """Return the declared expenses the user may see, of `partner` or all, by heading then date, for the statement."""
     expenses = expenditure_list(user=user, project=project, partner=partner).declared()
     return expenses.order_by("category__code", "date_incurred", "id")
 
