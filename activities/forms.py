@@ -7,6 +7,7 @@ from core.forms import (
     HiddenFieldErrorsMixin,
     HoldsUploadsMixin,
     LimitedTextField,
+    ListFilterForm,
     RevisionField,
     form_token_field,
 )
@@ -88,8 +89,8 @@ class ReviewForm(forms.Form):
     )
 
 
-class EntryFilterForm(forms.Form):
-    """The entry list's filters; a value that is not one of the choices is dropped, the others still apply."""
+class EntryFilterForm(ListFilterForm):
+    """The entry list's filters: by status and, for those who see every partner, by partner."""
 
     status = forms.ChoiceField(choices=ProgressEntry.Status.choices, required=False)
     partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)

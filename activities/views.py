@@ -11,8 +11,8 @@ from core.forms import form_add_service_errors
 from core.services import AlreadySaved
 from core.uploads import attachment_response
 from core.views import run_service
-from partners.permissions import partner_of, user_can_direct, user_can_see_all_partners
-from partners.selectors import partner_list, project_current_or_404
+from partners.permissions import partner_of, user_can_direct
+from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
 from .charts import gantt_chart
@@ -70,13 +70,9 @@ def activity_detail(request, number):
 def entry_list(request):
     """List the progress entries the user may see, filtered by status and partner."""
     project = project_current_or_404(user=request.user)
-    partners = partner_list(project=project)
-    if not user_can_see_all_partners(request.user, project):
-        partners = partners.none()
-    form = EntryFilterForm(request.GET, partners=partners)
-    form.is_valid()  # A filter that is not one of the choices (a tampered link) is dropped; the others apply.
-    status, partner = form.cleaned_data.get("status") or None, form.cleaned_data.get("partner")
-    entries = progress_entry_list(user=request.user, project=project, status=status, partner=partner)
+    form = EntryFilterForm(request.GET, partners=partner_filter_choices(user=request.user, project=project))
+    filters = form.filters()
+    entries = progress_entry_list(user=request.user, project=project, **filters)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -85,9 +81,8 @@ def entry_list(request):
             "project": project,
             "page": page,
             "statuses": ProgressEntry.Status.choices,
-            "status": status,
-            "partners": list(partners),
-            "partner": partner,
+            **filters,
+            "partners": list(form.fields["partner"].queryset),
             "deletable": {entry.pk for entry in page if user_can_delete_entry(request.user, entry)},
         },
     )

@@ -108,6 +108,15 @@ class RevisionField(forms.IntegerField):
         super().__init__(min_value=0, **kwargs)
 
 
+class ListFilterForm(forms.Form):
+    """A list's filters, bound to the query string; every field is optional and empty shows all."""
+
+    def filters(self) -> dict:
+        """Return each filter's value, None for all; a value not among the choices (a tampered link) is dropped."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) or None for name in self.fields}
+
+
 class HiddenFieldErrorsMixin:
     """Show the errors of hidden inputs on top of the form: rendered inline, they would stay invisible."""
 

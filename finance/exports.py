@@ -1,13 +1,17 @@
 """The financial statement as XLSX and the expense list as CSV, streamed and safe against formula injection."""
 
 import csv
+import datetime
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from operator import attrgetter
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -15,7 +19,7 @@ from openpyxl.styles import Font
 from partners.models import Project
 
 from .models import Expenditure
-from .selectors import FinanceOverview
+from .selectors import FinanceOverview, MoneyRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
@@ -25,6 +29,10 @@ RATE_FORMAT = "0.000000"
 def neutralise(text: str) -> str:
     """Prefix text a spreadsheet would run as a formula with an apostrophe, so it stays text."""
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+# A table's column: its header and how its value is read from a row.
+Column = tuple[str, Callable[[object], object]]
 
 
 class XlsxSheet:
@@ -52,68 +60,66 @@ class XlsxSheet:
     def row(self, *values, bold=False):
         self.sheet.append([self._cell(value, bold) for value in values])
 
-
-def _money_sheet(workbook, title, rows, totals):
-    sheet = XlsxSheet(workbook, title)
-    sheet.row(title, _("Budget (EUR)"), _("Declared (EUR)"), _("Verified (EUR)"), _("Remaining (EUR)"), bold=True)
-    for row in rows:
-        sheet.row(row.label, row.budget, row.declared, row.verified, row.remaining)
-    sheet.row(_("Total"), totals.budget, totals.declared, totals.verified, totals.remaining, bold=True)
-
-
-def _expense_sheet(workbook, title, expenses):
-    sheet = XlsxSheet(workbook, title)
-    sheet.row(
-        _("Date incurred"),
-        _("Partner"),
-        _("Budget heading"),
-        _("Activity"),
-        _("Description"),
-        _("Supplier"),
-        _("Document reference"),
-        _("Status"),
-        _("Amount"),
-        _("Currency"),
-        _("Rate (units per EUR)"),
-        _("Amount (EUR)"),
-        bold=True,
-    )
-    statuses = dict(Expenditure.Status.choices)
-    for date, partner, code, activity, description, supplier, ref, status, amount, currency, rate, eur in expenses:
-        sheet.row(
-            date.isoformat(),
-            partner,
-            str(code),
-            activity or "",
-            description,
-            supplier,
-            ref,
-            str(statuses[status]),
-            amount,
-            currency,
-            rate,
-            eur,
-        )
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None):
+        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold."""
+        columns = tuple(columns)
+        self.row(*(str(header) for header, _value in columns), bold=True)
+        for row in rows:
+            self.row(*(value(row) for _header, value in columns))
+        if totals:
+            self.row(*(value(totals) for _header, value in columns), bold=True)
 
 
-EXPENSE_COLUMNS = (
-    "date_incurred",
-    "partner__organisation__short_name",
-    "category__code",
-    "activity__number",
-    "description",
-    "supplier",
-    "document_ref",
-    "status",
-    "amount",
-    "currency",
-    "exchange_rate",
-    "amount_eur",
+# The money tables' columns after the label: budget, declared, verified and remaining EUR, as the overview shows them.
+MONEY_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Budget (EUR)"), attrgetter("budget")),
+    (gettext_lazy("Declared (EUR)"), attrgetter("declared")),
+    (gettext_lazy("Verified (EUR)"), attrgetter("verified")),
+    (gettext_lazy("Remaining (EUR)"), attrgetter("remaining")),
 )
 
 
-def financial_statement_xlsx(*, project: Project, overview: FinanceOverview) -> bytes:
-    """Build the statement: a summary, the totals by heading, partner and activity, and the declared expenses."""
+def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
+    # The sheet's title heads the labels: "By heading" above the headings.
+    XlsxSheet(workbook, title).table(((title, attrgetter("label")), *MONEY_COLUMNS), rows, totals=totals)
+
+
+def _status_label(status: str) -> str:
+    return str(Expenditure.Status(status).label)
+
+
+# The expenses' columns in the CSV export and the statement: the header, the field read, how its value is written
+# (None: as it is).
+EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
+    (gettext_lazy("Date incurred"), "date_incurred", datetime.date.isoformat),
+    (gettext_lazy("Partner"), "partner__organisation__short_name", None),
+    (gettext_lazy("Budget heading"), "category__code", str),
+    (gettext_lazy("Activity"), "activity__number", lambda number: number or ""),
+    (gettext_lazy("Description"), "description", None),
+    (gettext_lazy("Supplier"), "supplier", None),
+    (gettext_lazy("Document reference"), "document_ref", None),
+    (gettext_lazy("Status"), "status", _status_label),
+    (gettext_lazy("Amount"), "amount", None),
+    (gettext_lazy("Currency"), "currency", None),
+    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", None),
+    (gettext_lazy("Amount (EUR)"), "amount_eur", None),
+)
+
+
+def _expense_headers() -> list[str]:
+    return [str(header) for header, _field, _write in EXPENSE_COLUMNS]
+
+
+def _expense_rows(expenses: QuerySet[Expenditure]) -> Iterator[list]:
+    """Yield each expense's values in the columns' order, written as both exports write them."""
+    fields = [field for _header, field, _write in EXPENSE_COLUMNS]
+    writers = [write for _header, _field, write in EXPENSE_COLUMNS]
+    for values in expenses.values_list(*fields).iterator(2000):
+        yield [write(value) if write else value for write, value in zip(writers, values, strict=True)]
+
+
+def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, expenses: QuerySet[Expenditure]) -> bytes:
+    """Build the statement: a summary, the totals by heading, partner and activity, and the declared `expenses`."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
     summary = XlsxSheet(workbook, _("Summary"))
@@ -131,11 +137,10 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview) -> 
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
     _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
-    declared = Expenditure.objects.for_project(project).declared()
-    if overview.partner is not None:
-        declared = declared.filter(partner=overview.partner)
-    rows = declared.order_by("category__code", "date_incurred", "id").values_list(*EXPENSE_COLUMNS)
-    _expense_sheet(workbook, _("Declared expenses"), rows.iterator(2000))
+    sheet = XlsxSheet(workbook, _("Declared expenses"))
+    sheet.row(*_expense_headers(), bold=True)
+    for row in _expense_rows(expenses):
+        sheet.row(*row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -146,41 +151,9 @@ class _Echo:
         return value
 
 
-def expenditure_csv_rows(expenses) -> Iterator[str]:
+def expenditure_csv_rows(expenses: QuerySet[Expenditure]) -> Iterator[str]:
     """Yield the expense list as CSV lines, a header first, text neutralised against formula injection."""
     writer = csv.writer(_Echo())
-    statuses = dict(Expenditure.Status.choices)
-    yield writer.writerow(
-        [
-            _("Date incurred"),
-            _("Partner"),
-            _("Budget heading"),
-            _("Activity"),
-            _("Description"),
-            _("Supplier"),
-            _("Document reference"),
-            _("Status"),
-            _("Amount"),
-            _("Currency"),
-            _("Rate (units per EUR)"),
-            _("Amount (EUR)"),
-        ]
-    )
-    for row in expenses.values_list(*EXPENSE_COLUMNS).iterator(2000):
-        date, partner, code, activity, description, supplier, ref, status, amount, currency, rate, eur = row
-        yield writer.writerow(
-            [
-                date.isoformat(),
-                neutralise(partner),
-                code,
-                activity or "",
-                neutralise(description),
-                neutralise(supplier),
-                neutralise(ref),
-                str(statuses[status]),
-                amount,
-                currency,
-                rate,
-                eur,
-            ]
-        )
+    yield writer.writerow(_expense_headers())
+    for row in _expense_rows(expenses):
+        yield writer.writerow([neutralise(value) if isinstance(value, str) else value for value in row])

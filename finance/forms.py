@@ -10,6 +10,7 @@ from core.forms import (
     HiddenFieldErrorsMixin,
     HoldsUploadsMixin,
     LimitedTextField,
+    ListFilterForm,
     RevisionField,
     form_token_field,
 )
@@ -89,8 +90,8 @@ class BudgetVersionForm(forms.Form):
     version = forms.IntegerField(required=False, min_value=1)
 
 
-class ExpenseFilterForm(forms.Form):
-    """The expense list's filters; a value that is not one of the choices is dropped, the others still apply."""
+class ExpenseFilterForm(ListFilterForm):
+    """The expense list's filters, the same for the page and its CSV export."""
 
     status = forms.ChoiceField(choices=Expenditure.Status.choices, required=False)
     partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)

@@ -245,6 +245,12 @@ def expenditure_list(
     return expenses
 
 
+def expenditure_statement_list(*, user, project: Project, partner: Partner | None) -> QuerySet[Expenditure]:
+    """Return the declared expenses the user may see, of `partner` or all, by heading then date, for the statement."""
+    expenses = expenditure_list(user=user, project=project, partner=partner).declared()
+    return expenses.order_by("category__code", "date_incurred", "id")
+
+
 def expenditure_get(*, user, pk: int) -> Expenditure:
     """Return the expense, or 404 when the user may not see it."""
     return get_object_or_404(

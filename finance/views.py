@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,8 +13,9 @@ from core.forms import form_add_service_errors, form_errors_as_messages
 from core.services import AlreadySaved
 from core.uploads import attachment_response
 from core.views import run_service
+from partners.models import Project
 from partners.permissions import partner_of, user_can_direct
-from partners.selectors import partner_list, project_current_or_404
+from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
 from .exports import expenditure_csv_rows, financial_statement_xlsx
@@ -33,6 +35,7 @@ from .selectors import (
     expenditure_deleted_by,
     expenditure_get,
     expenditure_list,
+    expenditure_statement_list,
     finance_overview,
     money_by,
     receipt_get,
@@ -114,40 +117,26 @@ def statement_xlsx(request):
     overview = finance_overview(project=project, partner=partner, today=timezone.localdate())
     if overview is None:
         raise Http404(_("The project has no current budget."))
+    expenses = expenditure_statement_list(user=request.user, project=project, partner=partner)
     response = HttpResponse(
-        financial_statement_xlsx(project=project, overview=overview),
+        financial_statement_xlsx(project=project, overview=overview, expenses=expenses),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{project.code}-financial-statement.xlsx"'
     return response
 
 
-def _filters(request, project):
-    see_all = user_can_see_project_finance(request.user, project)
-    partners = partner_list(project=project) if see_all else partner_list(project=project).none()
+def _filtered_expenses(request) -> tuple[Project, ExpenseFilterForm, QuerySet[Expenditure]]:
+    """Bind the filters to the query string and select the expenses they show: the list page and its CSV alike."""
+    project = project_current_or_404(user=request.user)
+    partners = partner_filter_choices(user=request.user, project=project)
     form = ExpenseFilterForm(request.GET, partners=partners, categories=cost_category_list())
-    form.is_valid()  # A filter that is not one of the choices (a tampered link) is dropped; the others apply.
-    return {
-        "status": form.cleaned_data.get("status") or None,
-        "partner": form.cleaned_data.get("partner"),
-        "category": form.cleaned_data.get("category"),
-        "partners": list(partners),
-        "categories": list(form.fields["category"].queryset),
-        "statuses": Expenditure.Status.choices,
-    }
+    return project, form, expenditure_list(user=request.user, project=project, **form.filters())
 
 
 def expense_list(request):
     """List the expenses the user may see, filtered by status, partner and heading."""
-    project = project_current_or_404(user=request.user)
-    filters = _filters(request, project)
-    expenses = expenditure_list(
-        user=request.user,
-        project=project,
-        status=filters["status"],
-        partner=filters["partner"],
-        category=filters["category"],
-    )
+    project, form, expenses = _filtered_expenses(request)
     page = Paginator(expenses, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -157,22 +146,17 @@ def expense_list(request):
             "page": page,
             "can_declare": partner_of(request.user, project) is not None,
             "deletable": {e.pk for e in page if user_can_delete_expenditure(request.user, e)},
-            **filters,
+            **form.filters(),
+            "partners": list(form.fields["partner"].queryset),
+            "categories": list(form.fields["category"].queryset),
+            "statuses": Expenditure.Status.choices,
         },
     )
 
 
 def expense_csv(request):
-    """Download the filtered expense list as CSV."""
-    project = project_current_or_404(user=request.user)
-    filters = _filters(request, project)
-    expenses = expenditure_list(
-        user=request.user,
-        project=project,
-        status=filters["status"],
-        partner=filters["partner"],
-        category=filters["category"],
-    )
+    """Download the expenses the list shows with the same filters, as CSV."""
+    project, _form, expenses = _filtered_expenses(request)
     response = StreamingHttpResponse(expenditure_csv_rows(expenses), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.code}-expenses.csv"'
     return response

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import GoverningBody, Membership, Partner, Project
+from .permissions import user_can_see_all_partners
 
 
 def project_list(*, user) -> QuerySet[Project]:
@@ -29,6 +30,12 @@ def project_current_or_404(*, user) -> Project:
 
 def partner_list(*, project: Project) -> QuerySet[Partner]:
     return Partner.objects.for_project(project).select_related("organisation")
+
+
+def partner_filter_choices(*, user, project: Project) -> QuerySet[Partner]:
+    """Return the partners a list may be filtered by: all for those who see every partner, none for partner staff."""
+    partners = partner_list(project=project)
+    return partners if user_can_see_all_partners(user, project) else partners.none()
 
 
 def governing_body_list(*, project: Project) -> QuerySet[GoverningBody]:

@@ -2,12 +2,14 @@
 
 import io
 from decimal import Decimal
+from operator import itemgetter
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from finance.exports import XlsxSheet
+from finance.exports import Column, XlsxSheet
 
 from .models import ProgressReport
 
@@ -16,25 +18,17 @@ def _money(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
 
 
-def _money_sheet(workbook, title: str, label: str, rows: list[dict], totals: dict | None = None):
-    sheet = XlsxSheet(workbook, title)
-    sheet.row(
-        label,
-        _("Budget (EUR)"),
-        _("Verified in the period (EUR)"),
-        _("Verified to date (EUR)"),
-        _("Verified / budget (%)"),
-        bold=True,
-    )
-    for row in [*rows, *([totals] if totals else [])]:
-        sheet.row(
-            row["label"],
-            _money(row["budget"]),
-            _money(row["verified_in_period"]),
-            _money(row["verified"]),
-            float(row["percent"]) if row["percent"] is not None else None,
-            bold=row is totals,
-        )
+def _percent(value: str | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+# The SAL's money tables' columns after the label, read from the figures' rows.
+SAL_MONEY_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Budget (EUR)"), lambda row: _money(row["budget"])),
+    (gettext_lazy("Verified in the period (EUR)"), lambda row: _money(row["verified_in_period"])),
+    (gettext_lazy("Verified to date (EUR)"), lambda row: _money(row["verified"])),
+    (gettext_lazy("Verified / budget (%)"), lambda row: _percent(row["percent"])),
+)
 
 
 def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
@@ -92,8 +86,12 @@ def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
                 )
         finance = figures["finance"]
         if finance:
-            _money_sheet(workbook, _("By heading"), _("Heading"), finance["headings"], finance["totals"])
-            _money_sheet(workbook, _("By partner"), _("Partner"), finance["partners"], finance["totals"])
+            for title, label, rows in (
+                (_("By heading"), _("Heading"), finance["headings"]),
+                (_("By partner"), _("Partner"), finance["partners"]),
+            ):
+                columns = ((label, itemgetter("label")), *SAL_MONEY_COLUMNS)
+                XlsxSheet(workbook, title).table(columns, rows, totals=finance["totals"])
             checks = XlsxSheet(workbook, _("EU rule checks"))
             checks.row(_("Check"), _("Figures"), _("Verdict"), bold=True)
             for check in finance["checks"]:

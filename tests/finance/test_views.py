@@ -1,10 +1,13 @@
+import csv
 import datetime
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from finance.models import EUPayment, Expenditure, Receipt
 from tests.factories import (
@@ -147,6 +150,63 @@ def test_partner_staff_see_only_their_own_money(client, world):
     assert overview.checks == [] and overview.partners == []
     csv_text = b"".join(client.get(reverse("finance:expense-csv")).streaming_content).decode()
     assert "B's taxi" not in csv_text
+
+
+def _listed_and_exported(client, query):
+    """Return the descriptions the list page shows and those its CSV export writes, for the same query string."""
+    listed = [e.description for e in client.get(reverse("finance:expense-list"), query).context["page"].object_list]
+    response = client.get(reverse("finance:expense-csv"), query)
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return listed, [row[4] for row in rows[1:]]
+
+
+@pytest.fixture
+def spread(world):
+    """Expenses of both partners in two headings and several statuses, each with its own description."""
+    equipment = CostCategoryFactory(code=3, name="Equipment")
+    for partner, category, status in (
+        (world.partner_a, world.category, "verified"),
+        (world.partner_a, equipment, "submitted"),
+        (world.partner_a, equipment, "verified"),
+        (world.partner_b, world.category, "submitted"),
+        (world.partner_b, equipment, "verified"),
+        (world.partner_b, equipment, "returned"),
+    ):
+        ExpenditureFactory(
+            partner=partner,
+            category=category,
+            status=status,
+            description=f"{partner.pk} {category.name} {status}",
+            reviewer=world.director if status != "submitted" else None,
+        )
+    return equipment
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"status": "verified"}, {"partner": "b"}, {"category": "equipment"}, {"status": "submitted", "partner": "a"}],
+)
+def test_the_csv_exports_exactly_what_the_filtered_list_shows(client, world, spread, filters):
+    values = {"a": world.partner_a.pk, "b": world.partner_b.pk, "equipment": spread.pk}
+    query = {name: values.get(value, value) for name, value in filters.items()}
+    client.force_login(world.director)
+    listed, exported = _listed_and_exported(client, query)
+    assert listed == exported
+    everything, _ = _listed_and_exported(client, {})
+    assert 0 < len(listed) <= len(everything) == 8
+    assert (len(listed) < len(everything)) == bool(filters)
+
+
+def test_partner_staff_never_export_another_partners_expenses_even_when_asking_for_them(client, world, spread):
+    client.force_login(world.staff_a)
+    own = {e.description for e in Expenditure.objects.filter(partner=world.partner_a)}
+    for query in ({"partner": world.partner_b.pk}, {"partner": world.partner_b.pk, "status": "verified"}):
+        listed, exported = _listed_and_exported(client, query)
+        assert listed == exported
+        assert exported and set(exported) <= own
+    statement = load_workbook(io.BytesIO(client.get(reverse("finance:statement-xlsx")).content))
+    declared = {row[4] for row in statement["Declared expenses"].iter_rows(min_row=2, values_only=True)}
+    assert declared == {e.description for e in world.partner_a.expenditures.declared()}
 
 
 def test_forbidden_posts_change_nothing(client, world):
