@@ -23,7 +23,6 @@ from .selectors import FinanceOverview, MoneyRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
-RATE_FORMAT = "0.000000"
 
 
 def neutralise(text: str) -> str:
