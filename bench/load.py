@@ -15,7 +15,9 @@ import csv
 import json
 import os
 import re
+import runpy
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,9 +27,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
-DATABASE = "cocap_load"
-URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-BIND = "127.0.0.1:8765"
 
 
 def prepare(setup_path: str, users: int):
@@ -70,29 +69,35 @@ def prepare(setup_path: str, users: int):
     )
 
 
-def _recreate_database():
+def _recreate_database(database: str):
     import psycopg2
 
     server = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
     server.autocommit = True
     with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {database}")
     server.close()
 
 
-def _healthy() -> bool:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(bind: str) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{BIND}/health/", timeout=2) as response:
+        with urllib.request.urlopen(f"http://{bind}/health/", timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
 
 
-def _wait_healthy(limit: float) -> float | None:
+def _wait_healthy(bind: str, limit: float) -> float | None:
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        if _healthy():
+        if _healthy(bind):
             return round(time.monotonic() - started, 2)
         time.sleep(0.2)
     return None
@@ -117,10 +122,10 @@ def _stats(prefix: str) -> dict:
     return {"pages": pages, "failures": failures}
 
 
-def _stored_once(created: dict) -> dict:
+def _stored_once(database: str, created: dict) -> dict:
     import psycopg2
 
-    connection = psycopg2.connect(dbname=DATABASE, user="postgres", host="127.0.0.1", port=5432)
+    connection = psycopg2.connect(dbname=database, user="postgres", host="127.0.0.1", port=5432)
     result = {}
     with connection.cursor() as cursor:
         for kind, table, column in (
@@ -152,19 +157,22 @@ def _stored_once(created: dict) -> dict:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--ramp", type=int, default=25, help="seconds over which the users log in, one by one")
+    parser.add_argument("--seconds", type=int, default=60, help="seconds at full load, after the ramp")
     parser.add_argument("--restart-db-at", type=int, default=0)
+    parser.add_argument("--database", default="cocap_load", help="PostgreSQL database, dropped and created anew")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="cocap-load-"))
     setup, created, prefix = scratch / "setup.json", scratch / "created.json", str(scratch / "locust")
+    bind = f"127.0.0.1:{_free_port()}"
     env = {
         **os.environ,
-        "DATABASE_URL": URL,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
         "DJANGO_SETTINGS_MODULE": "cocap.settings",
         "DJANGO_MEDIA_ROOT": str(scratch / "media"),
     }
 
-    _recreate_database()
+    _recreate_database(args.database)
     subprocess.run(
         [PY, "-c", f"from bench.load import prepare; prepare({str(setup)!r}, {args.users})"],
         env={**env, "DJANGO_DEBUG": "1"},
@@ -177,7 +185,7 @@ def main():
         [str(ROOT / "scripts" / "serve")],
         env={
             **env,
-            "GUNICORN_BIND": BIND,
+            "GUNICORN_BIND": bind,
             "COCAP_TWO_FACTOR": "1",
             "DJANGO_SECRET_KEY": "load-test-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
             "DJANGO_LOG_LEVEL": "WARNING",
@@ -187,9 +195,17 @@ def main():
         stdout=server_log,
         stderr=subprocess.STDOUT,
     )
-    results = {"users": args.users + 1, "seconds": args.seconds}
+    # Logins arrive over the ramp, as people do in the morning, not all in the same second; the director counts.
+    spawn_rate = (args.users + 1) / args.ramp if args.ramp else args.users + 1
+    gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    results = {
+        "users": args.users + 1,
+        "ramp_seconds": args.ramp,
+        "seconds_at_full_load": args.seconds,
+        "gunicorn": {"cores": os.cpu_count(), "workers": gunicorn["workers"], "threads": gunicorn["threads"]},
+    }
     try:
-        if _wait_healthy(120) is None:
+        if _wait_healthy(bind, 120) is None:
             sys.exit(f"The server did not start; see {scratch / 'server.log'}")
         locust_log = open(scratch / "locust.log", "w")  # noqa: SIM115 (open while locust runs)
         locust = subprocess.Popen(
@@ -201,11 +217,11 @@ def main():
                 "--users",
                 str(args.users + 1),
                 "--spawn-rate",
-                "10",
+                f"{spawn_rate:.3f}",
                 "--run-time",
-                f"{args.seconds}s",
+                f"{args.ramp + args.seconds}s",
                 "--host",
-                f"http://{BIND}",
+                f"http://{bind}",
                 "--csv",
                 prefix,
                 "--only-summary",
@@ -226,7 +242,7 @@ def main():
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            recovered = _wait_healthy(60)
+            recovered = _wait_healthy(bind, 60)
             results["database_restart"] = {
                 "at_second": args.restart_db_at,
                 "restart_seconds": round(time.monotonic() - started - (recovered or 0), 2),
@@ -241,10 +257,12 @@ def main():
         results["5xx"] = sum(
             int(line.split("x ", 1)[0]) for line in stats["failures"] if re.search(r"\b5\d\d Server Error", line)
         )
-        results["records"] = _stored_once(json.loads(created.read_text()))
+        results["records"] = _stored_once(args.database, json.loads(created.read_text()))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    # Other work on the machine skews the numbers: say how busy it was.
+    results["load_average_1_5_min"] = os.getloadavg()[:2]
     results["logs"] = str(scratch)
     print(json.dumps(results, indent=2))
 
