@@ -103,6 +103,26 @@ def _wait_healthy(bind: str, limit: float) -> float | None:
     return None
 
 
+def _machine_cpu() -> tuple[int, int]:
+    """Busy and total jiffies of the whole machine since boot (Linux)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _server_cpu_seconds(session: int) -> float:
+    """CPU time of gunicorn, its workers and the task worker: every process of the server's session (Linux)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _stats(prefix: str) -> dict:
     pages = {}
     with open(f"{prefix}_stats.csv") as file:
@@ -208,6 +228,7 @@ def main():
         if _wait_healthy(bind, 120) is None:
             sys.exit(f"The server did not start; see {scratch / 'server.log'}")
         locust_log = open(scratch / "locust.log", "w")  # noqa: SIM115 (open while locust runs)
+        machine_before, server_before = _machine_cpu(), _server_cpu_seconds(server.pid)
         locust = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "locust"),
@@ -249,9 +270,14 @@ def main():
                 "portal_healthy_again_after_s": recovered,
             }
         locust.wait()
+        machine_after, server_after = _machine_cpu(), _server_cpu_seconds(server.pid)
         stats = _stats(prefix)
         aggregated = stats["pages"].pop("Aggregated")
         results["total"] = aggregated
+        # Contention from other work on the machine skews the times; CPU per request does not depend on it much.
+        results["server_cpu_ms_per_request"] = round(1000 * (server_after - server_before) / aggregated["requests"], 1)
+        busy, total = (after - before for after, before in zip(machine_after, machine_before, strict=True))
+        results["machine_cpu_busy_percent"] = round(100 * busy / total)
         results["pages"] = stats["pages"]
         results["failures"] = stats["failures"]
         results["5xx"] = sum(
@@ -261,8 +287,6 @@ def main():
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    # Other work on the machine skews the numbers: say how busy it was.
-    results["load_average_1_5_min"] = os.getloadavg()[:2]
     results["logs"] = str(scratch)
     print(json.dumps(results, indent=2))
 
