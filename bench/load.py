@@ -2,12 +2,15 @@
 against gunicorn on PostgreSQL at 127.0.0.1, bounded in time. A benchmark, not a test.
 
 Run: .venv/bin/pip install -r bench/requirements.txt
-     .venv/bin/python -m bench.load [--users 50] [--seconds 60] [--restart-db-at SECONDS]
+     .venv/bin/python -m bench.load [--users 50] [--ramp 25] [--seconds 60] [--database cocap_load]
+                                    [--restart-db-at SECONDS]
 
-It creates a fresh database cocap_load, loads COCAP with its demo data and 50 more partner users, serves the
-portal with scripts/serve (gunicorn, DEBUG off, two-factor on) on 127.0.0.1:8765 and runs locust headless.
-With --restart-db-at, PostgreSQL is restarted that many seconds into the run (the fault test). It prints
-requests/s, p50/p95/p99 per page, the errors, and whether every record the portal confirmed is stored once.
+It creates the database anew, loads COCAP with its demo data and 50 more partner users, serves the portal
+with scripts/serve (gunicorn, DEBUG off, two-factor on) on a free port of 127.0.0.1 and runs locust headless:
+the users log in evenly over the ramp, then the run goes on for --seconds at full load. With
+--restart-db-at, PostgreSQL is restarted that many seconds into the run (the fault test). It prints
+requests/s, p50/p95/p99 per page, the errors, the server's CPU per request, how busy the machine was, and
+whether every record the portal confirmed is stored once.
 """
 
 import argparse
@@ -71,12 +74,13 @@ def prepare(setup_path: str, users: int):
 
 def _recreate_database(database: str):
     import psycopg2
+    from psycopg2 import sql
 
     server = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
     server.autocommit = True
     with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {database}")
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     server.close()
 
 
@@ -215,7 +219,8 @@ def main():
         stdout=server_log,
         stderr=subprocess.STDOUT,
     )
-    # Logins arrive over the ramp, as people do in the morning, not all in the same second; the director counts.
+    # Logins arrive evenly over the ramp, as people start their day, not all in the same second (the director is
+    # one of the users).
     spawn_rate = (args.users + 1) / args.ramp if args.ramp else args.users + 1
     gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     results = {
@@ -274,7 +279,8 @@ def main():
         stats = _stats(prefix)
         aggregated = stats["pages"].pop("Aggregated")
         results["total"] = aggregated
-        # Contention from other work on the machine skews the times; CPU per request does not depend on it much.
+        # Other work on the machine slows every page; the server's CPU per request (a POST and the page it
+        # redirects to count as one, as locust counts them) hardly depends on it.
         results["server_cpu_ms_per_request"] = round(1000 * (server_after - server_before) / aggregated["requests"], 1)
         busy, total = (after - before for after, before in zip(machine_after, machine_before, strict=True))
         results["machine_cpu_busy_percent"] = round(100 * busy / total)
