@@ -1,4 +1,4 @@
-"""Write helpers shared by the apps' services: audited saves, creations made once, and review transitions."""
+"""Write helpers shared by the apps' services: audited saves, creations made once, row locks, review transitions."""
 
 import logging
 import uuid
