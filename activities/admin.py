@@ -88,6 +88,19 @@ class ProgressEntryAdmin(HistoryAdmin):
     date_hierarchy = "date"
     list_select_related = ["action__activity", "partner__organisation", "author", "reviewer"]
     readonly_fields = ["created_at", "updated_at", "reviewed_at"]
+    # Named, or the fields the model takes from core's Reviewed would come first.
+    fields = [
+        "action",
+        "partner",
+        "author",
+        "date",
+        "percent_complete",
+        "narrative",
+        "status",
+        "reviewer",
+        "review_note",
+        *readonly_fields,
+    ]
     inlines = [IndicatorValueInline, EvidenceInline]
 
 

@@ -8,7 +8,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.models import Attachment
+from core.models import Attachment, Reviewed
 from core.validators import (
     NARRATIVE_MAX_CHARS,
     REVIEW_NOTE_MAX_CHARS,
@@ -200,7 +200,7 @@ class ProgressEntryQuerySet(models.QuerySet):
         return self.filter(action__activity__project=project)
 
 
-class ProgressEntry(models.Model):
+class ProgressEntry(Reviewed):
     """The state of an action at a date, as reported by a partner."""
 
     class Status(models.TextChoices):
@@ -235,14 +235,6 @@ class ProgressEntry(models.Model):
         related_name="reviewed_progress_entries",
         verbose_name=_("reviewer"),
     )
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_note = models.TextField(_("review note"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
-    # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
-    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
-    # The one-time token of the form that created the entry: the same form sent twice creates it once.
-    form_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ProgressEntryQuerySet.as_manager()
     history = HistoricalRecords()

@@ -6,6 +6,7 @@ from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, S
 from django.shortcuts import get_object_or_404
 
 from partners.models import Partner, Project
+from partners.permissions import partner_of
 
 from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
 from .rules import expected_progress, is_late
@@ -128,6 +129,13 @@ def progress_entry_get(*, user, pk: int) -> ProgressEntry:
     )
 
 
+def progress_entry_review_queue(*, user, project: Project) -> QuerySet[ProgressEntry]:
+    """Return the project's submitted entries the user may see, oldest first: what the directors review next."""
+    return progress_entry_list(user=user, project=project, status=ProgressEntry.Status.SUBMITTED).order_by(
+        "updated_at", "id"
+    )
+
+
 def progress_entry_deleted_by(*, user, pk: int) -> bool:
     """Tell whether `user` deleted the entry `pk` (its history keeps who did)."""
     return ProgressEntry.history.filter(id=pk, history_type="-", history_user=user).exists()
@@ -164,3 +172,18 @@ def recordable_actions(*, partner: Partner | None) -> QuerySet[Action]:
         .filter(Q(responsible=partner) | Q(responsible__isnull=True, activity__leader=partner))
         .select_related("activity")
     )
+
+
+def recordable_action_get(*, user, project: Project, pk: int) -> Action:
+    """Return the action `pk` the user's partner reports on, or 404 when it reports on no such action."""
+    return get_object_or_404(recordable_actions(partner=partner_of(user, project)), pk=pk)
+
+
+def recordable_action_ids(*, partner: Partner | None, activity: Activity) -> set[int]:
+    """Return the ids of the activity's actions `partner` reports on."""
+    return set(recordable_actions(partner=partner).filter(activity=activity).values_list("pk", flat=True))
+
+
+def action_list(*, activity: Activity) -> list[Action]:
+    """Return the actions of an activity from `activity_get`, with the progress and lateness it set on them."""
+    return list(activity.actions.all())

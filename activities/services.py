@@ -14,6 +14,7 @@ from core.services import (
     attachment_delete,
     attachments_store,
     delete_audited,
+    lock_for_change,
     review_transition,
     save_audited,
     save_audited_once,
@@ -96,22 +97,19 @@ def progress_entry_update(
     evidence: Sequence[CheckedUpload] = (),
 ) -> ProgressEntry:
     """Change a draft or returned entry, refusing if someone saved it since `revision` was read."""
-    locked = ProgressEntry.objects.select_for_update().select_related("action__activity__project").get(pk=entry.pk)
-    if locked.status not in EDITABLE_STATUSES:
-        raise ValidationError(
-            _("This entry is %(status)s and can no longer be changed.") % {"status": locked.get_status_display()},
-            code="invalid_transition",
-        )
-    if not user_can_change_entry(actor, locked):
-        raise PermissionDenied(_("You can change only your own organisation's entries."))
-    if locked.revision != revision:
-        raise ValidationError(
-            _(
-                "Someone else saved this entry while you were editing it. Your changes were not saved: "
-                "copy them, reload the page to see the current version, and apply them again."
-            ),
-            code="stale",
-        )
+    locked = lock_for_change(
+        entry,
+        editable=EDITABLE_STATUSES,
+        refused=_("This entry is %(status)s and can no longer be changed."),
+        permitted=lambda row: user_can_change_entry(actor, row),
+        denied=_("You can change only your own organisation's entries."),
+        revision=revision,
+        stale=_(
+            "Someone else saved this entry while you were editing it. Your changes were not saved: "
+            "copy them, reload the page to see the current version, and apply them again."
+        ),
+        select_related=("action__activity__project",),
+    )
     locked.date = date
     locked.percent_complete = percent_complete
     locked.narrative = narrative
@@ -136,22 +134,17 @@ def progress_entry_delete(*, actor, entry: ProgressEntry) -> None:
 
     The director who returned the entry is told that it was withdrawn.
     """
-    # Lock the record's own row only: its partner and project stay free for everyone else's work.
-    locked = (
-        ProgressEntry.objects.select_for_update(of=("self",))
-        .select_related("action__activity__project", "partner")
-        .filter(pk=entry.pk)
-        .first()
+    locked = lock_for_change(
+        entry,
+        editable=DELETABLE_STATUSES,
+        refused=_("This entry is %(status)s and can no longer be deleted."),
+        permitted=lambda row: user_can_delete_entry(actor, row),
+        denied=_("You can delete only your own organisation's drafts and returned entries."),
+        gone=_("This entry was deleted already."),
+        select_related=("action__activity__project", "partner"),
+        # The record's own row only: its partner and project stay free for everyone else's work.
+        of=("self",),
     )
-    if locked is None:
-        raise ValidationError(_("This entry was deleted already."), code="gone")
-    if locked.status not in DELETABLE_STATUSES:
-        raise ValidationError(
-            _("This entry is %(status)s and can no longer be deleted.") % {"status": locked.get_status_display()},
-            code="invalid_transition",
-        )
-    if not user_can_delete_entry(actor, locked):
-        raise PermissionDenied(_("You can delete only your own organisation's drafts and returned entries."))
     for value in locked.indicator_values.all():
         delete_audited(value, actor)
     for evidence in locked.evidence.all():

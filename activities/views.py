@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from .forms import EntryFilterForm, ProgressEntryForm, ReviewForm
 from .models import ProgressEntry
 from .permissions import DELETABLE_STATUSES, user_can_change_entry, user_can_delete_entry, user_can_review_entry
 from .selectors import (
+    action_list,
     activity_get,
     activity_list_with_schedule,
     evidence_get,
@@ -28,7 +29,9 @@ from .selectors import (
     progress_entry_detail,
     progress_entry_get,
     progress_entry_list,
-    recordable_actions,
+    progress_entry_review_queue,
+    recordable_action_get,
+    recordable_action_ids,
 )
 
 
@@ -49,9 +52,8 @@ def activity_detail(request, number):
     project = project_current_or_404(user=request.user)
     today = timezone.localdate()
     activity = activity_get(user=request.user, project=project, number=number, today=today)
-    actions = list(activity.actions.all())
-    partner = partner_of(request.user, project)
-    recordable = set(recordable_actions(partner=partner).filter(activity=activity).values_list("pk", flat=True))
+    actions = action_list(activity=activity)
+    recordable = recordable_action_ids(partner=partner_of(request.user, project), activity=activity)
     return render(
         request,
         "activities/activity_detail.html",
@@ -93,9 +95,7 @@ def review_queue(request):
     project = project_current_or_404(user=request.user)
     if not user_can_direct(request.user, project):
         raise PermissionDenied(_("Only directors review progress."))
-    entries = progress_entry_list(user=request.user, project=project, status=ProgressEntry.Status.SUBMITTED).order_by(
-        "updated_at", "id"
-    )
+    entries = progress_entry_review_queue(user=request.user, project=project)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     return render(request, "activities/review_queue.html", {"project": project, "page": page})
 
@@ -150,7 +150,7 @@ def _entry_form_view(request, *, action, entry=None):
 def entry_create(request, action_pk):
     """Record progress on an action of the user's organisation."""
     project = project_current_or_404(user=request.user)
-    action = get_object_or_404(recordable_actions(partner=partner_of(request.user, project)), pk=action_pk)
+    action = recordable_action_get(user=request.user, project=project, pk=action_pk)
     return _entry_form_view(request, action=action)
 
 

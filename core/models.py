@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator
+
 
 class Attachment(models.Model):
     """A file uploaded to document a record; served only through permission-checked views."""
@@ -21,3 +23,22 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class Reviewed(models.Model):
+    """A record a partner writes and submits, and a director reviews through `core.services.review_transition`.
+
+    Each model declares its own `status`, whose choices differ, and `reviewer`, whose reverse name differs.
+    """
+
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
+    # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    # The one-time token of the form that created the record: the same form sent twice creates it once.
+    form_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -1,9 +1,9 @@
-"""Write helpers shared by the apps' services: audited saves, creations made once, and review transitions."""
+"""Write helpers shared by the apps' services: audited saves, creations made once, row locks, review transitions."""
 
 import logging
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,17 +55,55 @@ def delete_audited(instance, actor):
     instance.delete()
 
 
+def lock_for_change(
+    instance,
+    *,
+    editable,
+    refused=None,
+    refused_code="invalid_transition",
+    permitted=None,
+    denied="",
+    revision=None,
+    stale="",
+    gone="",
+    select_related=(),
+    of=(),
+):
+    """Lock the row of `instance` and return it fresh, once its status, the actor and the revision allow a change.
+
+    Call inside a transaction. In order, raise:
+    - ValidationError `gone` (code "gone") if the row was deleted meanwhile; without `gone`, DoesNotExist;
+    - ValidationError `refused` (code `refused_code`) if its status is not in `editable`; the message may name
+      the row's fields as placeholders, %(status)s as displayed;
+    - PermissionDenied `denied` if `permitted(row)` is false;
+    - ValidationError `stale` (code "stale") if `revision` is given and the row has another: someone saved it since.
+    `of=("self",)` locks the row alone, not the rows `select_related` joins to it.
+    """
+    rows = type(instance).objects.select_for_update(of=of)
+    if select_related:
+        rows = rows.select_related(*select_related)
+    try:
+        locked = rows.get(pk=instance.pk)
+    except ObjectDoesNotExist:
+        if not gone:
+            raise
+        raise ValidationError(gone, code="gone") from None
+    if locked.status not in editable:
+        refused = refused or _("This item is %(status)s and cannot be changed that way.")
+        raise ValidationError(refused % {**vars(locked), "status": locked.get_status_display()}, code=refused_code)
+    if permitted is not None and not permitted(locked):
+        raise PermissionDenied(denied)
+    if revision is not None and locked.revision != revision:
+        raise ValidationError(stale, code="stale")
+    return locked
+
+
 def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, note=""):
     """Move a reviewed record to status `to`, locking its row so that a race changes it once.
 
     Call inside a transaction. Returns the fresh, saved instance.
     """
-    locked = type(instance).objects.select_for_update().get(pk=instance.pk)
-    if locked.status not in allowed_from:
-        raise ValidationError(
-            _("This item is %(status)s and cannot be changed that way.") % {"status": locked.get_status_display()},
-            code="invalid_transition",
-        )
+    locked = lock_for_change(instance, editable=allowed_from)
     locked.status = to
     # A review also outdates any edit form opened on the old state.
     locked.revision += 1

@@ -235,6 +235,23 @@ class ExpenditureAdmin(HistoryAdmin):
     list_select_related = ["partner__organisation", "category"]
     # The rate and EUR amount are fixed when the expense is declared; a rate change must not rewrite them.
     readonly_fields = ["exchange_rate", "amount_eur", "currency", "created_at", "updated_at", "reviewed_at"]
+    # Named, or the fields the model takes from core's Reviewed would come first.
+    fields = [
+        "partner",
+        "category",
+        "activity",
+        "budget_line",
+        "date_incurred",
+        "description",
+        "supplier",
+        "document_ref",
+        "amount",
+        "status",
+        "author",
+        "reviewer",
+        "review_note",
+        *readonly_fields,
+    ]
     inlines = [ReceiptInline]
 
     def has_add_permission(self, request):

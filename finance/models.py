@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity
-from core.models import Attachment
-from core.validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator, validate_not_in_future
+from core.models import Attachment, Reviewed
+from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner, Project, currency_validator
 from partners.permissions import scope_to_user
 
@@ -241,7 +241,7 @@ class ExpenditureQuerySet(models.QuerySet):
         return self.filter(status=Expenditure.Status.VERIFIED)
 
 
-class Expenditure(models.Model):
+class Expenditure(Reviewed):
     """An expense a partner declares, in its own currency, with the EUR amount fixed at declaration."""
 
     class Status(models.TextChoices):
@@ -295,14 +295,6 @@ class Expenditure(models.Model):
         related_name="reviewed_expenditures",
         verbose_name=_("reviewer"),
     )
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_note = models.TextField(_("review note"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
-    # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
-    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
-    # The one-time token of the form that declared the expense: the same form sent twice declares it once.
-    form_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ExpenditureQuerySet.as_manager()
     history = HistoricalRecords()

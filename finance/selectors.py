@@ -44,6 +44,17 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     return get_object_or_404(Budget, project=project, version=version)
 
 
+def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
+    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
+    lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
+    expenses = Expenditure.objects.none()
+    return {
+        "headings": money_by("category", lines=lines, expenses=expenses),
+        "partners": money_by("partner", lines=lines, expenses=expenses),
+        "activities": money_by("activity", lines=lines, expenses=expenses),
+    }
+
+
 def partner_list_with_money(*, project: Project, budget: Budget | None) -> QuerySet[Partner]:
     """Return the project's partners with their budget, declared and verified amounts in EUR."""
     return (
@@ -269,6 +280,16 @@ def expenditure_deleted_by(*, user, pk: int) -> bool:
 def receipt_get(*, user, pk: int) -> Receipt:
     """Return the receipt, or 404 when the user may not see its expense."""
     return get_object_or_404(Receipt.objects.visible_to(user).select_related("expenditure__partner__project"), pk=pk)
+
+
+def receipt_list(*, expenditure: Expenditure) -> list[Receipt]:
+    return list(expenditure.receipts.all())
+
+
+def expenditure_detail(expenditure: Expenditure) -> dict:
+    """Return what the expense page shows besides the expense: its receipts and its audit history."""
+    history = expenditure.history.select_related("history_user").order_by("history_date", "history_id")
+    return {"receipts": receipt_list(expenditure=expenditure), "history": list(history)}
 
 
 def cost_category_list() -> QuerySet[CostCategory]:

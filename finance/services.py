@@ -19,6 +19,7 @@ from core.services import (
     attachment_delete,
     attachments_store,
     delete_audited,
+    lock_for_change,
     review_transition,
     save_audited,
     save_audited_once,
@@ -149,22 +150,19 @@ def expenditure_update(
     receipts: Sequence[CheckedUpload] = (),
 ) -> Expenditure:
     """Change a draft or returned expense, refusing if someone saved it since `revision` was read."""
-    locked = Expenditure.objects.select_for_update().select_related("partner__project").get(pk=expenditure.pk)
-    if locked.status not in EDITABLE_STATUSES:
-        raise ValidationError(
-            _("This expense is %(status)s and can no longer be changed.") % {"status": locked.get_status_display()},
-            code="invalid_transition",
-        )
-    if not user_can_change_expenditure(actor, locked):
-        raise PermissionDenied(_("You can change only your own organisation's expenses."))
-    if locked.revision != revision:
-        raise ValidationError(
-            _(
-                "Someone else saved this expense while you were editing it. Your changes were not saved: "
-                "copy them, reload the page to see the current version, and apply them again."
-            ),
-            code="stale",
-        )
+    locked = lock_for_change(
+        expenditure,
+        editable=EDITABLE_STATUSES,
+        refused=_("This expense is %(status)s and can no longer be changed."),
+        permitted=lambda row: user_can_change_expenditure(actor, row),
+        denied=_("You can change only your own organisation's expenses."),
+        revision=revision,
+        stale=_(
+            "Someone else saved this expense while you were editing it. Your changes were not saved: "
+            "copy them, reload the page to see the current version, and apply them again."
+        ),
+        select_related=("partner__project",),
+    )
     locked.category, locked.activity, locked.date_incurred = category, activity, date_incurred
     locked.description, locked.supplier, locked.document_ref = description, supplier, document_ref
     locked.amount = amount
@@ -181,22 +179,17 @@ def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
 
     The director who returned the expense is told that it was withdrawn.
     """
-    # Lock the record's own row only: its partner and project stay free for everyone else's work.
-    locked = (
-        Expenditure.objects.select_for_update(of=("self",))
-        .select_related("partner__project")
-        .filter(pk=expenditure.pk)
-        .first()
+    locked = lock_for_change(
+        expenditure,
+        editable=DELETABLE_STATUSES,
+        refused=_("This expense is %(status)s and can no longer be deleted."),
+        permitted=lambda row: user_can_delete_expenditure(actor, row),
+        denied=_("You can delete only your own organisation's draft and returned expenses."),
+        gone=_("This expense was deleted already."),
+        select_related=("partner__project",),
+        # The record's own row only: its partner and project stay free for everyone else's work.
+        of=("self",),
     )
-    if locked is None:
-        raise ValidationError(_("This expense was deleted already."), code="gone")
-    if locked.status not in DELETABLE_STATUSES:
-        raise ValidationError(
-            _("This expense is %(status)s and can no longer be deleted.") % {"status": locked.get_status_display()},
-            code="invalid_transition",
-        )
-    if not user_can_delete_expenditure(actor, locked):
-        raise PermissionDenied(_("You can delete only your own organisation's draft and returned expenses."))
     for receipt in locked.receipts.all():
         attachment_delete(receipt, actor)
     if locked.status == Expenditure.Status.RETURNED and locked.reviewer is not None:
@@ -229,11 +222,10 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     """Send a draft or returned expense for verification, at the rate the table holds now."""
     if not user_can_act_for_partner(actor, expenditure.partner):
         raise PermissionDenied(_("You can submit only your own organisation's expenses."))
-    locked = Expenditure.objects.select_for_update().get(pk=expenditure.pk)
-    if locked.status in EDITABLE_STATUSES:
-        # A rate corrected since the draft was saved applies; once submitted, the amount is fixed.
-        _fix_eur_amount(locked)
-        save_audited(locked, actor)
+    locked = lock_for_change(expenditure, editable=EDITABLE_STATUSES)
+    # A rate corrected since the draft was saved applies; once submitted, the amount is fixed.
+    _fix_eur_amount(locked)
+    save_audited(locked, actor)
     expenditure = _review(locked, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
     notify_on_commit(
         recipients=director_list(project=expenditure.partner.project),

@@ -29,16 +29,18 @@ from .permissions import (
     user_can_see_project_finance,
 )
 from .selectors import (
+    budget_breakdown,
     budget_get,
     budget_list,
     cost_category_list,
     expenditure_deleted_by,
+    expenditure_detail,
     expenditure_get,
     expenditure_list,
     expenditure_statement_list,
     finance_overview,
-    money_by,
     receipt_get,
+    receipt_list,
 )
 
 
@@ -75,8 +77,6 @@ def budget_detail(request):
     form = BudgetVersionForm(request.GET)
     # A version that is not a number (a tampered link) shows the current budget.
     budget = budget_get(project=project, version=form.cleaned_data["version"] if form.is_valid() else None)
-    lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
-    expenses = Expenditure.objects.none()
     return render(
         request,
         "finance/budget.html",
@@ -85,9 +85,7 @@ def budget_detail(request):
             "budget": budget,
             "versions": budget_list(project=project),
             "partner": partner,
-            "headings": money_by("category", lines=lines, expenses=expenses),
-            "partners": money_by("partner", lines=lines, expenses=expenses),
-            "activities": money_by("activity", lines=lines, expenses=expenses),
+            **budget_breakdown(budget=budget, partner=partner),
         },
     )
 
@@ -232,14 +230,12 @@ def expense_detail(request, pk):
 
 
 def _expense_detail_page(request, expenditure, review_form=None):
-    history = list(expenditure.history.select_related("history_user").order_by("history_date", "history_id"))
     return render(
         request,
         "finance/expense_detail.html",
         {
             "expenditure": expenditure,
-            "receipts": list(expenditure.receipts.all()),
-            "history": history,
+            **expenditure_detail(expenditure),
             "can_change": user_can_change_expenditure(request.user, expenditure),
             "can_delete": user_can_delete_expenditure(request.user, expenditure),
             "can_review": user_can_review_expenditure(request.user, expenditure),
@@ -272,7 +268,7 @@ def expense_delete(request, pk):
         # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
         run_service(request, services.expenditure_delete, _("The expense was deleted."), expenditure=expenditure)
         return redirect("finance:expense-list")
-    context = {"expenditure": expenditure, "receipts": list(expenditure.receipts.all())}
+    context = {"expenditure": expenditure, "receipts": receipt_list(expenditure=expenditure)}
     return render(request, "finance/expense_delete.html", context)
 
 

@@ -20,6 +20,7 @@ from activities.selectors import (
     activity_progress,
     indicators_with_achieved,
     progress_entry_list,
+    progress_entry_review_queue,
     recordable_actions,
 )
 from core.formatters import ZERO, money_json, percent_of
@@ -107,7 +108,7 @@ def dashboard_partner(*, user, project: Project, partner: Partner, today: dateti
 def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
     """What directors need: the review queue, activities against time, and the latest changes."""
     entries = progress_entry_list(user=user, project=project)
-    queue = entries.filter(status=ProgressEntry.Status.SUBMITTED).order_by("updated_at", "id")
+    queue = progress_entry_review_queue(user=user, project=project)
     activities = activity_list_with_schedule(project=project, today=today)
     return {
         "queue": list(queue[:10]),

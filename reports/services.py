@@ -6,6 +6,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.services import lock_for_change
+
 from .models import ProgressReport, ReportingPeriod
 from .permissions import user_can_prepare_report
 from .selectors import progress_report_figures
@@ -21,19 +23,16 @@ def _check_director(actor, project):
 
 def _lock_draft(report: ProgressReport, revision: int | None) -> ProgressReport:
     """Lock the report's row and check that it is still the draft the user saw."""
-    locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
-    if locked.status != ProgressReport.Status.DRAFT:
-        raise ValidationError(
-            _("Version %(version)d was approved meanwhile and can no longer change; a correction is a new version.")
-            % {"version": locked.version},
-            code="frozen",
-        )
-    if revision is not None and locked.revision != revision:
-        raise ValidationError(
-            _("Someone else changed this SAL meanwhile. Reload the page to see their changes, then try again."),
-            code="stale",
-        )
-    return locked
+    return lock_for_change(
+        report,
+        editable=(ProgressReport.Status.DRAFT,),
+        refused=_(
+            "Version %(version)d was approved meanwhile and can no longer change; a correction is a new version."
+        ),
+        refused_code="frozen",
+        revision=revision,
+        stale=_("Someone else changed this SAL meanwhile. Reload the page to see their changes, then try again."),
+    )
 
 
 @transaction.atomic

@@ -104,7 +104,7 @@ def report_detail(request, pk):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied(_("This SAL can no longer be changed."))
-        form = ProgressReportForm(request.POST, instance=ProgressReport.objects.get(pk=report.pk))
+        form = ProgressReportForm(request.POST, instance=progress_report_get(user=request.user, pk=report.pk))
         if form.is_valid():
             try:
                 services.progress_report_update(actor=request.user, report=report, **form.cleaned_data)
