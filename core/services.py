@@ -98,12 +98,15 @@ def lock_for_change(
     return locked
 
 
-def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, note=""):
+def review_transition(instance, *, allowed_from, to, actor, reviewed_statuses, note="", prepare=None):
     """Move a reviewed record to status `to`, locking its row so that a race changes it once.
 
+    `prepare(locked)`, if given, completes the fresh row before it is validated and saved with the new status.
     Call inside a transaction. Returns the fresh, saved instance.
     """
     locked = lock_for_change(instance, editable=allowed_from)
+    if prepare is not None:
+        prepare(locked)
     locked.status = to
     # A review also outdates any edit form opened on the old state.
     locked.revision += 1

@@ -211,9 +211,15 @@ def receipt_delete(*, actor, receipt: Receipt) -> None:
     attachment_delete(receipt, actor)
 
 
-def _review(expenditure: Expenditure, *, actor, to, allowed_from, note=""):
+def _review(expenditure: Expenditure, *, actor, to, allowed_from, note="", prepare=None):
     return review_transition(
-        expenditure, allowed_from=allowed_from, to=to, actor=actor, note=note, reviewed_statuses=REVIEWED_STATUSES
+        expenditure,
+        allowed_from=allowed_from,
+        to=to,
+        actor=actor,
+        note=note,
+        reviewed_statuses=REVIEWED_STATUSES,
+        prepare=prepare,
     )
 
 
@@ -222,11 +228,14 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     """Send a draft or returned expense for verification, at the rate the table holds now."""
     if not user_can_act_for_partner(actor, expenditure.partner):
         raise PermissionDenied(_("You can submit only your own organisation's expenses."))
-    locked = lock_for_change(expenditure, editable=EDITABLE_STATUSES)
     # A rate corrected since the draft was saved applies; once submitted, the amount is fixed.
-    _fix_eur_amount(locked)
-    save_audited(locked, actor)
-    expenditure = _review(locked, actor=actor, to=Expenditure.Status.SUBMITTED, allowed_from=EDITABLE_STATUSES)
+    expenditure = _review(
+        expenditure,
+        actor=actor,
+        to=Expenditure.Status.SUBMITTED,
+        allowed_from=EDITABLE_STATUSES,
+        prepare=_fix_eur_amount,
+    )
     notify_on_commit(
         recipients=director_list(project=expenditure.partner.project),
         subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
