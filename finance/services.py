@@ -250,8 +250,11 @@ def _require_director(actor, expenditure: Expenditure):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
-def _decide(expenditure, *, actor, to, note, subject):
+def _decide(expenditure, *, actor, to, note, subject, missing_note=None):
+    """Record a director's decision and tell the author; `missing_note` is the refusal when a reason is required."""
     _require_director(actor, expenditure)
+    if missing_note is not None and not note.strip():
+        raise ValidationError({"review_note": missing_note}, code="required")
     expenditure = _review(expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note)
     notify_on_commit(
         recipients=[expenditure.author],
@@ -277,30 +280,26 @@ def expenditure_verify(*, actor, expenditure: Expenditure, note: str = "") -> Ex
 @transaction.atomic
 def expenditure_reject(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
     """Refuse a submitted expense as ineligible, with the reason."""
-    _require_director(actor, expenditure)
-    if not note.strip():
-        raise ValidationError({"review_note": _("Say why the expense is not eligible.")}, code="required")
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.REJECTED,
         note=note,
         subject=_("COCAP: expense rejected: %(description)s"),
+        missing_note=_("Say why the expense is not eligible."),
     )
 
 
 @transaction.atomic
 def expenditure_return(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
     """Send a submitted expense back to its partner to fix, with the reason."""
-    _require_director(actor, expenditure)
-    if not note.strip():
-        raise ValidationError({"review_note": _("Say what needs fixing when you return an expense.")}, code="required")
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.RETURNED,
         note=note,
         subject=_("COCAP: expense returned for changes: %(description)s"),
+        missing_note=_("Say what needs fixing when you return an expense."),
     )
 
 
