@@ -1,16 +1,16 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors
 from core.services import AlreadySaved
 from core.uploads import attachment_response
-from core.views import run_service
+from core.views import DeletePage, delete_page, run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_filter_choices, project_current_or_404
 
@@ -182,30 +182,32 @@ def _entry_detail_page(request, entry, review_form=None):
     )
 
 
+def _entry_deletion_refusal(entry) -> str:
+    if entry.status in DELETABLE_STATUSES:
+        return _("Only the staff of the entry's partner can delete it.")
+    return _(
+        "This entry is %(status)s: only drafts and returned entries can be deleted. "
+        "What was submitted stays as the record of the work."
+    ) % {"status": entry.get_status_display()}
+
+
+ENTRY_DELETE_PAGE = DeletePage(
+    name="entry",
+    template="activities/entry_delete.html",
+    list_url="activities:entry-list",
+    deleted=gettext_lazy("The entry was deleted."),
+    get=progress_entry_get,
+    deleted_by=progress_entry_deleted_by,
+    can_delete=user_can_delete_entry,
+    refusal=_entry_deletion_refusal,
+    delete=services.progress_entry_delete,
+    details=progress_entry_detail,
+)
+
+
 def entry_delete(request, pk):
     """Show what deleting a draft or returned entry removes; delete it on confirmation."""
-    try:
-        entry = progress_entry_get(user=request.user, pk=pk)
-    except Http404:
-        # The second click of a double click on Delete finds the entry gone: say so to the one who deleted it.
-        if request.method == "POST" and progress_entry_deleted_by(user=request.user, pk=pk):
-            messages.info(request, _("The entry was deleted."))
-            return redirect("activities:entry-list")
-        raise
-    if not user_can_delete_entry(request.user, entry):
-        if entry.status in DELETABLE_STATUSES:
-            refusal = _("Only the staff of the entry's partner can delete it.")
-        else:
-            refusal = _(
-                "This entry is %(status)s: only drafts and returned entries can be deleted. "
-                "What was submitted stays as the record of the work."
-            ) % {"status": entry.get_status_display()}
-        return render(request, "activities/entry_delete.html", {"entry": entry, "refusal": refusal}, status=403)
-    if request.method == "POST":
-        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
-        run_service(request, services.progress_entry_delete, _("The entry was deleted."), entry=entry)
-        return redirect("activities:entry-list")
-    return render(request, "activities/entry_delete.html", {"entry": entry, **progress_entry_detail(entry)})
+    return delete_page(request, pk, ENTRY_DELETE_PAGE)
 
 
 @require_POST

@@ -1,7 +1,12 @@
 """Helpers shared by the apps' views."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
 
 
 def run_service(request, service, success: str, **kwargs) -> bool:
@@ -14,3 +19,38 @@ def run_service(request, service, success: str, **kwargs) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+@dataclass(frozen=True)
+class DeletePage:
+    """What the confirm-and-delete page of one kind of record needs: its lookups, rule, service and words."""
+
+    name: str  # the record's name in the template context and in the service's arguments
+    template: str
+    list_url: str
+    deleted: str  # the message once deleted
+    get: Callable  # (user=, pk=) -> the record, or Http404
+    deleted_by: Callable  # (user=, pk=) -> whether this user deleted it
+    can_delete: Callable  # (user, record) -> bool
+    refusal: Callable  # (record) -> why it cannot be deleted
+    delete: Callable  # the service: (actor=, <name>=record)
+    details: Callable  # (record) -> what the confirmation shows besides the record
+
+
+def delete_page(request, pk: int, page: DeletePage):
+    """Show what deleting a record removes and delete it on confirmation; say why when it may not be deleted."""
+    try:
+        record = page.get(user=request.user, pk=pk)
+    except Http404:
+        # The second click of a double click on Delete finds the record gone: say so to the one who deleted it.
+        if request.method == "POST" and page.deleted_by(user=request.user, pk=pk):
+            messages.info(request, page.deleted)
+            return redirect(page.list_url)
+        raise
+    if not page.can_delete(request.user, record):
+        return render(request, page.template, {page.name: record, "refusal": page.refusal(record)}, status=403)
+    if request.method == "POST":
+        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
+        run_service(request, page.delete, page.deleted, **{page.name: record})
+        return redirect(page.list_url)
+    return render(request, page.template, {page.name: record, **page.details(record)})

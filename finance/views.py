@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from core.forms import form_add_service_errors, form_errors_as_messages
 from core.services import AlreadySaved
 from core.uploads import attachment_response
-from core.views import run_service
+from core.views import DeletePage, delete_page, run_service
 from partners.models import Project
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_filter_choices, project_current_or_404
@@ -244,32 +244,32 @@ def _expense_detail_page(request, expenditure, review_form=None):
     )
 
 
+def _expense_deletion_refusal(expenditure) -> str:
+    if expenditure.status in DELETABLE_STATUSES:
+        return _("Only the staff of the expense's partner can delete it.")
+    return _(
+        "This expense is %(status)s: only draft and returned expenses can be deleted. "
+        "What was submitted stays as the record of the spending."
+    ) % {"status": expenditure.get_status_display()}
+
+
+EXPENSE_DELETE_PAGE = DeletePage(
+    name="expenditure",
+    template="finance/expense_delete.html",
+    list_url="finance:expense-list",
+    deleted=gettext_lazy("The expense was deleted."),
+    get=expenditure_get,
+    deleted_by=expenditure_deleted_by,
+    can_delete=user_can_delete_expenditure,
+    refusal=_expense_deletion_refusal,
+    delete=services.expenditure_delete,
+    details=lambda expenditure: {"receipts": receipt_list(expenditure=expenditure)},
+)
+
+
 def expense_delete(request, pk):
     """Show what deleting a draft or returned expense removes; delete it on confirmation."""
-    try:
-        expenditure = expenditure_get(user=request.user, pk=pk)
-    except Http404:
-        # The second click of a double click on Delete finds the expense gone: say so to the one who deleted it.
-        if request.method == "POST" and expenditure_deleted_by(user=request.user, pk=pk):
-            messages.info(request, _("The expense was deleted."))
-            return redirect("finance:expense-list")
-        raise
-    if not user_can_delete_expenditure(request.user, expenditure):
-        if expenditure.status in DELETABLE_STATUSES:
-            refusal = _("Only the staff of the expense's partner can delete it.")
-        else:
-            refusal = _(
-                "This expense is %(status)s: only draft and returned expenses can be deleted. "
-                "What was submitted stays as the record of the spending."
-            ) % {"status": expenditure.get_status_display()}
-        context = {"expenditure": expenditure, "refusal": refusal}
-        return render(request, "finance/expense_delete.html", context, status=403)
-    if request.method == "POST":
-        # Deleted, or not (submitted or deleted meanwhile): the list shows the message either way.
-        run_service(request, services.expenditure_delete, _("The expense was deleted."), expenditure=expenditure)
-        return redirect("finance:expense-list")
-    context = {"expenditure": expenditure, "receipts": receipt_list(expenditure=expenditure)}
-    return render(request, "finance/expense_delete.html", context)
+    return delete_page(request, pk, EXPENSE_DELETE_PAGE)
 
 
 @require_POST
