@@ -79,6 +79,8 @@ class MoneyRow:
     verified: Decimal = ZERO
     kind: str = ""
     verified_in_period: Decimal = ZERO
+    # Of `verified_in_period`, what was incurred before the period began but verified or reported only now.
+    verified_earlier_periods: Decimal = ZERO
 
     @property
     def remaining(self) -> Decimal:
@@ -107,29 +109,31 @@ def money_by(
     *,
     lines: QuerySet[BudgetLine],
     expenses: QuerySet[Expenditure],
+    in_period: Q | None = None,
     period_start: datetime.date | None = None,
 ) -> list[MoneyRow]:
     """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
 
-    With `period_start`, also the verified costs incurred since that day.
+    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
+    incurred before `period_start`.
     """
     column, model, label, order = DIMENSIONS[dimension]
     budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
     verified = Q(status=Expenditure.Status.VERIFIED)
-    in_period = (
-        Sum("amount_eur", filter=verified & Q(date_incurred__gte=period_start))
-        if period_start
-        else Value(ZERO, output_field=MONEY)
-    )
-    nothing = (ZERO, ZERO, ZERO)
+    none = Value(ZERO, output_field=MONEY)
+    period = verified & in_period if in_period is not None else None
+    nothing = (ZERO, ZERO, ZERO, ZERO)
     spent = {
-        key: (declared or ZERO, verified or ZERO, in_period or ZERO)
-        for key, declared, verified, in_period in expenses.order_by()
+        key: (declared or ZERO, verified or ZERO, in_period or ZERO, earlier or ZERO)
+        for key, declared, verified, in_period, earlier in expenses.order_by()
         .values_list(column)
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
             verified=Sum("amount_eur", filter=verified),
-            in_period=in_period,
+            in_period=Sum("amount_eur", filter=period) if period is not None else none,
+            earlier=Sum("amount_eur", filter=period & Q(date_incurred__lt=period_start))
+            if period is not None and period_start
+            else none,
         )
     }
     keys = set(budgets) | set(spent)
@@ -138,7 +142,7 @@ def money_by(
         objects = objects.select_related("organisation")
 
     def row(obj, pk, label_text, kind=""):
-        declared, verified, in_period = spent.get(pk, nothing)
+        declared, verified, in_period, earlier = spent.get(pk, nothing)
         return MoneyRow(
             key=obj,
             label=label_text,
@@ -147,6 +151,7 @@ def money_by(
             verified=verified,
             kind=kind,
             verified_in_period=in_period,
+            verified_earlier_periods=earlier,
         )
 
     rows = [row(obj, obj.pk, label(obj), getattr(obj, "kind", "")) for obj in sorted(objects, key=order)]

@@ -26,6 +26,8 @@ def _percent(value: str | None) -> float | None:
 SAL_MONEY_COLUMNS: tuple[Column, ...] = (
     (gettext_lazy("Budget (EUR)"), lambda row: _money(row["budget"])),
     (gettext_lazy("Verified in the period (EUR)"), lambda row: _money(row["verified_in_period"])),
+    # Snapshots before schema 2 have no such figure: the cell stays empty.
+    (gettext_lazy("Of which from earlier periods (EUR)"), lambda row: _money(row.get("verified_earlier_periods"))),
     (gettext_lazy("Verified to date (EUR)"), lambda row: _money(row["verified"])),
     (gettext_lazy("Verified / budget (%)"), lambda row: _percent(row["percent"])),
 )

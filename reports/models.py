@@ -193,3 +193,26 @@ class ProgressReport(models.Model):
         waiting = self.pdf_status in (self.PdfStatus.QUEUED, self.PdfStatus.RENDERING)
         started = self.pdf_started_at or self.approved_at
         return waiting and started < (now or timezone.now()) - RENDER_STALE_AFTER
+
+
+class ReportedExpenditure(models.Model):
+    """The approved SAL that reports a verified expense: written on approval, at most one per expense.
+
+    It lives here rather than on the expense because finance must not depend on reports. An expense is reported
+    by the first SAL approved after its verification among those whose period ends on or after its date incurred,
+    so an expense verified late is reported once, by a later SAL, instead of never.
+    """
+
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.PROTECT, related_name="reported_expenses", verbose_name=_("SAL")
+    )
+    expenditure = models.OneToOneField(
+        "finance.Expenditure", on_delete=models.PROTECT, related_name="reported", verbose_name=_("expense")
+    )
+
+    class Meta:
+        verbose_name = _("expense reported by a SAL")
+        verbose_name_plural = _("expenses reported by a SAL")
+
+    def __str__(self):
+        return f"{self.report} – {self.expenditure}"

@@ -40,7 +40,8 @@ from partners.selectors import governing_body_list
 from .models import ProgressReport, ReportingPeriod
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
-SNAPSHOT_SCHEMA = 1
+# 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
+SNAPSHOT_SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _money_rows(rows: list[MoneyRow]) -> list[dict]:
             "label": row.label,
             "budget": money_json(row.budget),
             "verified_in_period": money_json(row.verified_in_period),
+            "verified_earlier_periods": money_json(row.verified_earlier_periods),
             "verified": money_json(row.verified),
             "percent": _percent_str(row.verified, row.budget),
         }
@@ -236,21 +238,41 @@ def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> 
     return result
 
 
+def sal_expenses_in_period(period: ReportingPeriod) -> Q:
+    """Select the expenses a SAL of `period` reports: incurred by its end and not reported by another period's SAL.
+
+    Rows are written only when a SAL is approved, so for a draft this is every verified expense not yet reported
+    (up to now, as the draft is approved later), and for a correcting version also what its period already reported.
+    """
+    return Q(date_incurred__lte=period.end) & (Q(reported__isnull=True) | Q(reported__report__period=period))
+
+
+def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[Expenditure], Q]:
+    """Return the verified expenses up to the SAL (those reported by earlier periods and its own) and its own."""
+    in_period = sal_expenses_in_period(period)
+    earlier = Q(reported__report__period__number__lt=period.number)
+    return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
+
+
 def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
-    """Verified costs in the period and up to its end against the current budget, the EU share and the checks."""
+    """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
+
+    Each verified expense is reported once, by one SAL; so SAL 1..n's period figures add up to SAL n's cumulative.
+    """
     budget = budget_current(project=project)
     if budget is None:
         return None
     lines = BudgetLine.objects.filter(budget=budget)
-    expenses = Expenditure.objects.for_project(project).filter(date_incurred__lte=period.end)
-    headings = money_by("category", lines=lines, expenses=expenses, period_start=period.start)
-    partners = money_by("partner", lines=lines, expenses=expenses, period_start=period.start)
+    expenses, in_period = _sal_expenses(project, period)
+    headings = money_by("category", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
+    partners = money_by("partner", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
     totals = MoneyRow(
         key=None,
         label=_("Total"),
         budget=sum((h.budget for h in headings), ZERO),
         verified=sum((h.verified for h in headings), ZERO),
         verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
+        verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
     )
     due = eu_share_due(headings, budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import lock_for_change
+from finance.models import Expenditure
 
-from .models import ProgressReport, ReportingPeriod
+from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
 from .permissions import user_can_prepare_report
 from .selectors import progress_report_figures
 from .tasks import progress_report_render
@@ -83,10 +84,23 @@ def progress_report_update(
 
 @transaction.atomic
 def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
-    """Freeze the draft: store every figure as a snapshot, then have the PDF rendered once committed."""
+    """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
+
+    The expenses it may report are locked first, so that one verified meanwhile cannot be counted in the snapshot
+    without being recorded as reported (it waits, and goes to the next SAL).
+    """
     _check_director(actor, report.project)
     locked = _lock_draft(report, revision)
+    period = locked.period
+    candidates = Expenditure.objects.for_project(period.project).filter(
+        status__in=(Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED), date_incurred__lte=period.end
+    )
+    list(candidates.select_for_update(of=("self",)).values_list("pk"))
     locked.snapshot = progress_report_figures(locked)
+    unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)
+    ReportedExpenditure.objects.bulk_create(
+        ReportedExpenditure(report=locked, expenditure_id=pk) for pk in unreported.values_list("pk", flat=True)
+    )
     locked.status = ProgressReport.Status.APPROVED
     locked.approved_by, locked.approved_at = actor, timezone.now()
     locked.revision += 1

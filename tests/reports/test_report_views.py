@@ -200,7 +200,9 @@ def test_xlsx_companion_has_the_tables_with_the_page_totals(client, sal_world, a
     ]
     heading_rows = list(workbook["By heading"].values)
     assert heading_rows[-1][0] == "Total"
-    assert str(heading_rows[-1][3]) == approved.snapshot["finance"]["totals"]["verified"] == "1350.55"
+    assert heading_rows[0][3] == "Of which from earlier periods (EUR)"
+    assert heading_rows[-1][3] == 0 and approved.snapshot["finance"]["totals"]["verified_earlier_periods"] == "0.00"
+    assert str(heading_rows[-1][4]) == approved.snapshot["finance"]["totals"]["verified"] == "1350.55"
     assert [row[1] for row in workbook["Actions"].values][1:] == ["1.1", "1.2"]
 
 

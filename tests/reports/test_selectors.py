@@ -4,6 +4,7 @@ import pytest
 
 from reports.models import ProgressReport
 from reports.selectors import progress_report_document, progress_report_figures
+from reports.services import progress_report_approve
 
 
 def _draft(world, period, language="en"):
@@ -42,6 +43,7 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
         "label": "1. Human resources",
         "budget": "10000.00",
         "verified_in_period": "1250.55",
+        "verified_earlier_periods": "0.00",
         "verified": "1250.55",
         "percent": "12.5",
     }
@@ -57,7 +59,10 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
     assert finance["verified_by_month"] == ["0.00", "0.00", "1000.00", "0.00", "0.00", "350.55"]
 
 
-def test_second_sal_separates_the_period_from_the_cumulative_figures(sal_world):
+def test_second_sal_separates_the_period_from_the_cumulative_figures(sal_world, django_capture_on_commit_callbacks):
+    first = _draft(sal_world, sal_world.period1)
+    with django_capture_on_commit_callbacks(execute=True):
+        progress_report_approve(actor=sal_world.director, report=first, revision=first.revision)
     figures = progress_report_figures(_draft(sal_world, sal_world.period2))
     finance = figures["finance"]
     assert finance["totals"]["verified_in_period"] == "500.00"
