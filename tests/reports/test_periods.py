@@ -1,8 +1,11 @@
 """Each verified expense is reported once, by the first SAL approved after its verification."""
 
+import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 
 from finance.models import Expenditure
@@ -138,3 +141,21 @@ def test_a_snapshot_of_schema_1_still_renders_without_the_earlier_periods_column
     assert "from earlier periods" not in page
     report.refresh_from_db()
     assert progress_report_document(report)["figures"]["schema"] == 1
+
+
+def test_sals_approved_before_the_rows_existed_get_them_by_approval_order(
+    sal_world, late_expense, django_capture_on_commit_callbacks
+):
+    backfill = importlib.import_module("reports.migrations.0006_reported_expenditure_backfill")
+    first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    second = _approve(sal_world, sal_world.period2, django_capture_on_commit_callbacks)
+    ReportedExpenditure.objects.all().delete()
+    # San Juan's April expense was verified after SAL 1's approval: it goes to SAL 2.
+    Expenditure.objects.filter(pk=late_expense.pk).update(reviewed_at=first.approved_at + datetime.timedelta(days=1))
+    ProgressReport.objects.filter(pk=second.pk).update(approved_at=first.approved_at + datetime.timedelta(days=2))
+
+    backfill.record_what_approved_sals_reported(django_apps, None)
+
+    assert _reported(first) == [Decimal("100.00"), Decimal("250.55"), Decimal("1000.00")]
+    assert _reported(second) == [Decimal("300.00"), Decimal("500.00")]
