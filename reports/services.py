@@ -86,15 +86,14 @@ def progress_report_update(
 def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
     """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
 
-    The expenses it may report are locked first, so that one verified meanwhile cannot be counted in the snapshot
-    without being recorded as reported (it waits, and goes to the next SAL).
+    The period's expenses are locked first, whatever their status, so that one submitted or verified meanwhile
+    cannot be counted in the snapshot without being recorded as reported, or the reverse: it waits, and goes to
+    the next SAL.
     """
     _check_director(actor, report.project)
     locked = _lock_draft(report, revision)
     period = locked.period
-    candidates = Expenditure.objects.for_project(period.project).filter(
-        status__in=(Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED), date_incurred__lte=period.end
-    )
+    candidates = Expenditure.objects.for_project(period.project).filter(date_incurred__lte=period.end)
     list(candidates.select_for_update(of=("self",)).values_list("pk"))
     locked.snapshot = progress_report_figures(locked)
     unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)
