@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import ProgressReport, ReportingPeriod
+from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
 
 
 @admin.register(ReportingPeriod)
@@ -61,3 +61,22 @@ class ProgressReportAdmin(HistoryAdmin):
         if obj is not None and obj.status == ProgressReport.Status.APPROVED:
             return False
         return super().has_delete_permission(request, obj)
+
+
+@admin.register(ReportedExpenditure)
+class ReportedExpenditureAdmin(admin.ModelAdmin):
+    """Which approved SAL reports each expense: written by the approval alone, so read-only here."""
+
+    list_display = ["expenditure", "report"]
+    list_filter = ["report__period__project", "report__period__number"]
+    search_fields = ["expenditure__description", "expenditure__document_ref"]
+    list_select_related = ["report__period__project", "expenditure__partner__organisation"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

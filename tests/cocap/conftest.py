@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from activities.models import Evidence, IndicatorValue
 from finance.models import EUPayment, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import ProgressReport
+from reports.models import ProgressReport, ReportedExpenditure
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -75,6 +75,21 @@ def portal(db):
         due_date=datetime.date(2027, 2, 28),
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
+    # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
+    approved_report = ProgressReport.objects.create(
+        period=period,
+        version=2,
+        language="en",
+        created_by=director,
+        status=ProgressReport.Status.APPROVED,
+        snapshot={"schema": 2},
+        approved_by=director,
+        approved_at=timezone.now(),
+    )
+    verified_expense = ExpenditureFactory(
+        partner=lead, category=category, author=staff, status="verified", reviewer=director
+    )
+    ReportedExpenditure.objects.create(report=approved_report, expenditure=verified_expense)
     # Rows for the admin pages of the libraries' models.
     Group.objects.create(name="Auditors")
     device = TOTPDevice.objects.create(user=director, name="phone", confirmed=True)

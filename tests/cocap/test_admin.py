@@ -20,7 +20,7 @@ from cocap_data.seed import cocap_load
 from finance.models import Budget, EUPayment, Expenditure, Receipt
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import ProgressReport
+from reports.models import ProgressReport, ReportedExpenditure
 from tests.factories import ExchangeRateFactory, UserFactory
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
@@ -31,12 +31,14 @@ REGISTERED = sorted(
     (model._meta.app_label, model._meta.model_name) for model in admin.site._registry if model._meta.app_label
 )
 # Records the admin may not add, each for a reason: the portal checks uploads by content, converts an expense at
-# its month's rate and numbers and freezes SAL versions; django-axes and the task queue write their own logs.
+# its month's rate, numbers and freezes SAL versions, and records on approval the expenses a SAL reports;
+# django-axes and the task queue write their own logs.
 NOT_ADDED_IN_ADMIN = {
     "activities.evidence",
     "finance.receipt",
     "finance.expenditure",
     "reports.progressreport",
+    "reports.reportedexpenditure",
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
@@ -206,6 +208,7 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
         "sal-cocap-1-v1.pdf",
     )
     world.draft_sal = ProgressReport.objects.create(period=world.period2, created_by=world.director)
+    ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
     ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 6, 1), rate=Decimal("1050.25"))
     EUPayment.objects.create(project=world.project, number=1, received_on=datetime.date(2026, 2, 1), amount=1000)
