@@ -11,7 +11,6 @@ from simple_history.models import HistoricalRecords
 from core.models import Attachment, Reviewed
 from core.validators import (
     NARRATIVE_MAX_CHARS,
-    REVIEW_NOTE_MAX_CHARS,
     MaxCharsValidator,
     validate_not_in_future,
 )
@@ -259,17 +258,7 @@ class ProgressEntry(Reviewed):
                 name="progress_entry_narrative_length",
                 violation_error_message=_("The narrative is too long."),
             ),
-            models.CheckConstraint(
-                condition=LessThanOrEqual(Length("review_note"), REVIEW_NOTE_MAX_CHARS),
-                name="progress_entry_review_note_length",
-                violation_error_message=_("The review note is too long."),
-            ),
-            models.UniqueConstraint(
-                fields=["author", "form_token"],
-                condition=Q(form_token__isnull=False),
-                name="progress_entry_form_token_once",
-                violation_error_message=_("This form was already saved."),
-            ),
+            *Reviewed.constraints_named("progress_entry"),
         ]
         indexes = [models.Index(fields=["action", "status", "date"])]
 

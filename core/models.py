@@ -2,6 +2,9 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from .validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator
@@ -42,3 +45,20 @@ class Reviewed(models.Model):
 
     class Meta:
         abstract = True
+
+    @staticmethod
+    def constraints_named(prefix: str) -> list:
+        """Return the constraints every reviewed model keeps, named after it: the note's length, one record a form."""
+        return [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("review_note"), REVIEW_NOTE_MAX_CHARS),
+                name=f"{prefix}_review_note_length",
+                violation_error_message=_("The review note is too long."),
+            ),
+            models.UniqueConstraint(
+                fields=["author", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name=f"{prefix}_form_token_once",
+                violation_error_message=_("This form was already saved."),
+            ),
+        ]

@@ -5,15 +5,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
-from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity
 from core.models import Attachment, Reviewed
-from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
+from core.validators import validate_not_in_future
 from partners.models import Partner, Project, currency_validator
 from partners.permissions import scope_to_user
 
@@ -329,17 +327,7 @@ class Expenditure(Reviewed):
                 name="expenditure_reviewed_has_reviewer",
                 violation_error_message=_("A reviewed expense needs its reviewer."),
             ),
-            models.CheckConstraint(
-                condition=LessThanOrEqual(Length("review_note"), REVIEW_NOTE_MAX_CHARS),
-                name="expenditure_review_note_length",
-                violation_error_message=_("The review note is too long."),
-            ),
-            models.UniqueConstraint(
-                fields=["author", "form_token"],
-                condition=Q(form_token__isnull=False),
-                name="expenditure_form_token_once",
-                violation_error_message=_("This form was already saved."),
-            ),
+            *Reviewed.constraints_named("expenditure"),
         ]
         indexes = [models.Index(fields=["partner", "status", "date_incurred"])]
 
