@@ -12,13 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from activities.charts import gantt_action, gantt_layout
-from activities.models import Activity, ProgressEntry
+from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
     actions_with_progress,
     activity_list_with_schedule,
     activity_progress,
-    indicators_with_achieved,
+    indicators_with_achievement,
     progress_entry_list,
     progress_entry_review_queue,
     recordable_actions,
@@ -180,16 +180,17 @@ def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> 
         .order_by("number")
     )
     indicators = defaultdict(list)
-    for indicator in indicators_with_achieved(until=period.end).filter(activity__project=project).order_by("pk"):
+    project_indicators = list(Indicator.objects.filter(activity__project=project).order_by("pk"))
+    for indicator in indicators_with_achievement(project_indicators, until=period.end):
         indicators[indicator.activity_id].append(
             {
                 "name": indicator.name,
                 "unit": indicator.unit,
+                "baseline": money_json(indicator.baseline),
                 "target": money_json(indicator.target),
-                "achieved": money_json(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
-                "percent": _percent_str(indicator.achieved, indicator.target)
-                if indicator.achieved is not None
-                else None,
+                "achieved": money_json(indicator.achieved) if indicator.achieved is not None else None,
+                # From the baseline: (achieved - baseline) / (target - baseline).
+                "percent": str(indicator.percent) if indicator.percent is not None else None,
             }
         )
     highlights = defaultdict(list)

@@ -38,6 +38,11 @@ def _real_arguments(portal):
         },
         ("activities:entry-approve", "activities:entry-return"): {"pk": portal.submitted_entry.pk},
         ("activities:evidence-download", "activities:evidence-delete"): {"pk": portal.evidence.pk},
+        ("activities:logframe-create",): {"kind": "indicator"},
+        ("activities:logframe-edit", "activities:measurement-create"): {
+            "kind": "indicator",
+            "pk": portal.logframe_indicator.pk,
+        },
         ("finance:expense-detail", "finance:expense-edit", "finance:expense-submit", "finance:expense-delete"): {
             "pk": portal.expense.pk
         },

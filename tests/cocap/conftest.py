@@ -28,6 +28,7 @@ from tests.factories import (
     ReportingPeriodFactory,
     UserFactory,
     director_of,
+    logframe_of,
     observer_of,
     staff_of,
 )
@@ -52,6 +53,7 @@ def portal(db):
     activity = ActivityFactory(project=project, number=1, leader=lead)
     action = ActionFactory(activity=activity, number=1, responsible=lead)
     indicator = IndicatorFactory(activity=activity)
+    logframe_indicator = logframe_of(project, activity=activity, recorded_by=director)
     entry = ProgressEntryFactory(action=action, partner=lead, author=staff)
     IndicatorValue.objects.create(entry=entry, indicator=indicator, value=Decimal("3"))
     submitted_entry = ProgressEntryFactory(action=action, partner=lead, author=staff, status="submitted")
@@ -103,6 +105,7 @@ def portal(db):
         run_after=timezone.now(),
     )
     return SimpleNamespace(
+        logframe_indicator=logframe_indicator,
         project=project,
         lead=lead,
         sanjuan=sanjuan,
