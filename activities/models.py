@@ -370,11 +370,13 @@ class Indicator(models.Model):
                 name="indicator_target_not_baseline",
                 violation_error_message=_("The target must differ from the baseline: nothing would be achieved."),
             ),
-            models.CheckConstraint(
-                condition=LessThanOrEqual(Length("source_of_verification"), LOGFRAME_TEXT_MAX_CHARS)
-                & LessThanOrEqual(Length("assumptions"), LOGFRAME_TEXT_MAX_CHARS),
-                name="indicator_texts_length",
-                violation_error_message=_("The source of verification or the assumptions are too long."),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(field), LOGFRAME_TEXT_MAX_CHARS),
+                    name=f"indicator_{field}_length",
+                    violation_error_message=_("The text is too long."),
+                )
+                for field in ("source_of_verification", "assumptions")
             ),
         ]
 

@@ -375,3 +375,14 @@ def action_list(*, activity: Activity) -> list[Action]:
 def target_group_get(*, user, pk: int) -> TargetGroup:
     """Return the target group, or 404 outside the user's projects."""
     return get_object_or_404(TargetGroup.objects.filter(project__in=Project.objects.visible_to(user)), pk=pk)
+
+
+def activities_of_partner(*, partner: Partner) -> QuerySet[Activity]:
+    """Return the activities `partner` leads, takes part in or is responsible for an action of, by number."""
+    return (
+        Activity.objects.filter(
+            Q(leader=partner) | Q(participants=partner) | Q(actions__responsible=partner), project=partner.project
+        )
+        .distinct()
+        .order_by("number")
+    )

@@ -37,7 +37,7 @@ from finance.selectors import (
 from partners.models import GoverningBody, Partner, Project
 from partners.selectors import governing_body_list
 
-from .models import ProgressReport, ReportingPeriod
+from .models import ContributionActivity, PartnerContribution, ProgressReport, ReportingPeriod
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
@@ -129,6 +129,10 @@ def reporting_period_list_with_reports(*, user, project: Project) -> list[Report
         .prefetch_related(Prefetch("reports", queryset=reports, to_attr="versions"))
         .order_by("number")
     )
+
+
+def reporting_period_list(*, project: Project) -> QuerySet[ReportingPeriod]:
+    return ReportingPeriod.objects.filter(project=project).order_by("number")
 
 
 def reporting_period_get(*, project: Project, number: int) -> ReportingPeriod:
@@ -391,3 +395,38 @@ def progress_report_document(report: ProgressReport) -> dict:
             monthly=[Decimal(amount) for amount in finance["verified_by_month"]],
         )
     return {"figures": figures, "activities": activities, "absorption": absorption}
+
+
+def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:
+    """Return the project's contributions the user may see, latest period first."""
+    return (
+        PartnerContribution.objects.visible_to(user)
+        .filter(period__project=project)
+        .select_related("period", "partner__organisation", "author", "reviewer")
+        .order_by("-period__number", "partner__organisation__name")
+    )
+
+
+def contribution_get(*, user, pk: int) -> PartnerContribution:
+    """Return the contribution with its activities, or 404 when the user may not see it."""
+    return get_object_or_404(
+        PartnerContribution.objects.visible_to(user)
+        .select_related("period__project", "partner__organisation", "author", "reviewer")
+        .prefetch_related(Prefetch("lines", queryset=ContributionActivity.objects.select_related("activity"))),
+        pk=pk,
+    )
+
+
+def contributions_accepted_by_activity(*, period: ReportingPeriod) -> dict[int, list[ContributionActivity]]:
+    """Return, per activity id, what each partner's accepted contribution of `period` says on it, for the SAL."""
+    lines = (
+        ContributionActivity.objects.filter(
+            contribution__period=period, contribution__status=PartnerContribution.Status.APPROVED
+        )
+        .select_related("activity", "contribution__partner__organisation")
+        .order_by("activity__number", "contribution__partner__organisation__name")
+    )
+    by_activity = defaultdict(list)
+    for line in lines:
+        by_activity[line.activity_id].append(line)
+    return dict(by_activity)

@@ -243,7 +243,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('source_of_verification'), 2000), django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('assumptions'), 2000)), name='indicator_texts_length', violation_error_message='The source of verification or the assumptions are too long.'),
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('source_of_verification'), 2000), name='indicator_source_of_verification_length', violation_error_message='The text is too long.'),
+        ),
+        migrations.AddConstraint(
+            model_name='indicator',
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('assumptions'), 2000), name='indicator_assumptions_length', violation_error_message='The text is too long.'),
         ),
         migrations.AddField(
             model_name='targetgroup',

@@ -12,7 +12,13 @@ from django_tasks_db.models import DBTaskResult
 from activities.models import Evidence, IndicatorValue
 from finance.models import EUPayment, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import ProgressReport, ReportedExpenditure
+from reports.models import (
+    ContributionActivity,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+)
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -77,6 +83,11 @@ def portal(db):
         due_date=datetime.date(2027, 2, 28),
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
+    contribution = PartnerContribution.objects.create(period=period, partner=lead, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=activity, done="Seminari")
+    submitted_contribution = PartnerContribution.objects.create(
+        period=ReportingPeriod.objects.get(project=project, number=2), partner=lead, author=staff, status="submitted"
+    )
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
     approved_report = ProgressReport.objects.create(
         period=period,
@@ -106,6 +117,8 @@ def portal(db):
     )
     return SimpleNamespace(
         logframe_indicator=logframe_indicator,
+        contribution=contribution,
+        submitted_contribution=submitted_contribution,
         project=project,
         lead=lead,
         sanjuan=sanjuan,

@@ -20,7 +20,7 @@ from cocap_data.seed import cocap_load
 from finance.models import Budget, EUPayment, Expenditure, Receipt
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import ProgressReport, ReportedExpenditure
+from reports.models import ContributionActivity, PartnerContribution, ProgressReport, ReportedExpenditure
 from tests.factories import ExchangeRateFactory, UserFactory, logframe_of
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
@@ -211,6 +211,8 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
     logframe_of(world.project, activity=world.action.activity, recorded_by=world.director)
+    contribution = PartnerContribution.objects.create(period=world.period1, partner=world.sanjuan, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=world.action.activity, done="Seminari")
     ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 6, 1), rate=Decimal("1050.25"))
     EUPayment.objects.create(project=world.project, number=1, received_on=datetime.date(2026, 2, 1), amount=1000)
     Group.objects.create(name="Segreteria")
