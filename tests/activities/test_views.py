@@ -380,8 +380,9 @@ def _grow(world, times):
         ("director", "activities:review-queue", 8),
         # membership, activities, their actions with progress;
         ("director", "activities:activity-list", 7),
-        # activity, actions, membership, recordable actions, indicators, entries;
-        ("observer", "activities:activity-detail", 10),
+        # activity, actions, membership, recordable actions, indicators with their entries' and directors' values,
+        # entries;
+        ("observer", "activities:activity-detail", 12),
         # membership, actions, drafts, returned, submitted, due dates;
         ("staff_b", "home", 11),
         # membership, queue rows and count, activities and actions, recent entries, due dates.
