@@ -3,14 +3,17 @@
 import mimetypes
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import fromstring, tostring
 
+import pydyf
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
+from weasyprint.pdf.metadata import NS
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .models import ProgressReport
@@ -75,7 +78,45 @@ def progress_report_html(report: ProgressReport, document: dict) -> str:
         return render_to_string("reports/sal_pdf.html", context)
 
 
-def html_to_pdf(html: str) -> tuple[bytes, int]:
-    """Lay out `html` and return the PDF bytes and the number of pages."""
+# PDF/A-3 is the archival format that may carry the XLSX; tags make the same file PDF/UA-1 accessible.
+PDF_VARIANT = "pdf/a-3b"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _finish(document, pdf):
+    """Name PDF/UA-1 beside PDF/A-3b in the XMP packet, in one rdf:Description, and list each attachment once.
+
+    WeasyPrint writes one identification per variant; a validator reads both from the same packet.
+    """
+    # The XML is WeasyPrint's own serialisation of the document's metadata, not outside input.
+    rdf = fromstring(document.metadata.generate_rdf_metadata("a", 3, "B"))  # noqa: S314
+    description = rdf.find(f"{{{NS['rdf']}}}Description")
+    description.set(f"{{{NS['pdfuaid']}}}part", "1")
+    packet = b"\n".join(
+        (
+            b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>',
+            b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + tostring(rdf) + b"</x:xmpmeta>",
+            b'<?xpacket end="r"?>',
+        )
+    )
+    metadata = pydyf.Stream([packet], {"Type": "/Metadata", "Subtype": "/XML"}, compress=False)
+    pdf.add_object(metadata)
+    pdf.catalog["Metadata"] = metadata.reference
+    if "AF" in pdf.catalog:
+        # WeasyPrint lists each embedded file twice, from the name tree and from its file specification.
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def html_to_pdf(html: str, *, xlsx: tuple[str, bytes] | None = None) -> tuple[bytes, int]:
+    """Lay out `html` and return the PDF bytes and the number of pages.
+
+    The PDF is tagged (PDF/UA-1) and archivable (PDF/A-3b); `xlsx`, a file name and its bytes, is embedded
+    as the report's supplement.
+    """
     rendered = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()).render()
-    return rendered.write_pdf(), len(rendered.pages)
+    attachments = []
+    if xlsx is not None:
+        name, content = xlsx
+        attachments.append(Attachment(string=content, name=name, description=XLSX_TYPE, relationship="Supplement"))
+    pdf = rendered.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=attachments, finisher=_finish)
+    return pdf, len(rendered.pages)

@@ -41,7 +41,8 @@ from .models import ProgressReport, ReportingPeriod
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
-SNAPSHOT_SCHEMA = 2
+# 3: the project adds its contract number, region, partners by full name and the facts still assumed.
+SNAPSHOT_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,33 @@ def _sal_pending(project: Project, period: ReportingPeriod) -> dict:
     }
 
 
+def _sal_project_facts(project: Project) -> dict:
+    """The cover's facts: contract, region, every partner by its full name, and what is still an assumption."""
+    partners = Partner.objects.for_project(project).select_related("organisation").order_by("organisation__name")
+    partners = sorted(partners, key=lambda partner: partner.role != Partner.Role.LEAD)
+    assumed = []
+    if not project.start_date_confirmed:
+        assumed.append(_("the start date"))
+    if not project.schedule_confirmed:
+        assumed.append(_("the planned months of the activities and actions"))
+    return {
+        "contract_number": project.contract_number,
+        "region": project.region,
+        "partners": [
+            {
+                "name": partner.organisation.name,
+                "country": partner.organisation.country,
+                "role": partner.get_role_display(),
+                "demo": partner.organisation.is_demo,
+            }
+            for partner in partners
+        ],
+        "assumed": assumed,
+        "start_assumed": not project.start_date_confirmed,
+        "schedule_assumed": not project.schedule_confirmed,
+    }
+
+
 def progress_report_figures(report: ProgressReport) -> dict:
     """Gather every figure of the SAL from approved and verified data, as JSON-ready data in its language.
 
@@ -352,6 +380,7 @@ def progress_report_figures(report: ProgressReport) -> dict:
                 "end": project.end_date.isoformat(),
                 "duration_months": project.duration_months,
                 "lead_partner": str(Partner.objects.for_project(project).filter(role=Partner.Role.LEAD).first() or ""),
+                **_sal_project_facts(project),
             },
             "period": {
                 "number": period.number,

@@ -14,7 +14,7 @@ from partners.permissions import partner_of, user_can_direct
 from partners.selectors import project_current, project_current_or_404
 
 from . import services
-from .exports import progress_report_xlsx
+from .exports import progress_report_xlsx, report_file_name
 from .forms import ProgressReportApproveForm, ProgressReportCreateForm, ProgressReportForm, VerifyForm
 from .models import ProgressReport
 from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
@@ -159,7 +159,7 @@ def report_pdf(request, pk):
     report = progress_report_get(user=request.user, pk=pk)
     if report.pdf_status != ProgressReport.PdfStatus.READY:
         raise Http404(_("The PDF of this SAL is not ready."))
-    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=_pdf_name(report) + ".pdf")
+    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=report_file_name(report) + ".pdf")
     response["Content-Type"] = "application/pdf"
     return response
 
@@ -172,13 +172,8 @@ def report_xlsx(request, pk):
         progress_report_xlsx(report, document["figures"]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{_pdf_name(report)}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{report_file_name(report)}.xlsx"'
     return response
-
-
-def _pdf_name(report: ProgressReport) -> str:
-    draft = "" if report.is_frozen else "-draft"
-    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
 
 
 def report_verify(request):
