@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
@@ -12,9 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
 
-from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    ExchangeRate,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+)
 from .selectors import money_by
-from .services import budget_make_current, budget_new_version
+from .services import budget_make_current, budget_new_version, procurement_expenses_check
 
 # Stored as fractions (0.8000), shown as percentages (80 %).
 RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "contingency_cap"]
@@ -275,3 +285,29 @@ class EUPaymentAdmin(HistoryAdmin):
     list_display = ["project", "number", "kind", "received_on", "amount"]
     list_filter = ["project", "kind"]
     date_hierarchy = "received_on"
+
+
+class ProcurementContractAdminForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            self.instance.partner, self.instance.amount = data["partner"], data["amount"]
+            procurement_expenses_check(self.instance, data.get("expenses") or [])
+        return data
+
+
+@admin.register(ProcurementContract)
+class ProcurementContractAdmin(HistoryAdmin):
+    form = ProcurementContractAdminForm
+    list_display = ["reference", "partner", "supplier", "amount", "procedure", "signed_on"]
+    list_filter = ["procedure", "partner__project", "partner"]
+    search_fields = ["reference", "supplier", "subject"]
+    date_hierarchy = "signed_on"
+    list_select_related = ["partner__organisation"]
+    autocomplete_fields = ["expenses"]
+    readonly_fields = ["author"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)

@@ -17,7 +17,7 @@ from core.forms import (
 from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
-from .models import CostCategory, EUPayment, Expenditure
+from .models import CostCategory, EUPayment, Expenditure, ProcurementContract
 
 
 class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
@@ -101,3 +101,44 @@ class ExpenseFilterForm(ListFilterForm):
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = partners
         self.fields["category"].queryset = categories
+
+
+class ExpenseChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, expense):
+        return " · ".join(
+            (
+                f"{expense.date_incurred:%d/%m/%Y}",
+                str(expense.partner),
+                expense.description[:60],
+                f"EUR {expense.amount_eur}",
+            )
+        )
+
+
+class ProcurementContractForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    """A contract as the partner records it; directors also choose the partner."""
+
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    expenses = ExpenseChoiceField(
+        label=_("Linked expenses"),
+        queryset=Expenditure.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("The declared expenses that paid this contract: invoices, instalments."),
+    )
+
+    class Meta:
+        model = ProcurementContract
+        fields = ["partner", "reference", "supplier", "subject", "amount", "procedure", "signed_on", "expenses"]
+        widgets = {"signed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, partners, expenses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+        if len(partners) == 1:
+            self.fields["partner"].initial = partners[0]
+            self.fields["partner"].widget = forms.HiddenInput()
+        self.fields["expenses"].queryset = expenses
+        if self.instance.pk:
+            # The partner that signed a contract does not change: a mistake there is a new contract.
+            self.fields["partner"].disabled = True

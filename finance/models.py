@@ -430,3 +430,67 @@ class EUPayment(models.Model):
             "number": self.number,
             "amount": self.amount,
         }
+
+
+class ProcurementContractQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Contracts of projects the user directs or observes, and those of the user's own partner."""
+        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
+
+
+class ProcurementContract(models.Model):
+    """A contract a partner awarded, with the procedure it followed: the register the EU financial report lists."""
+
+    class Procedure(models.TextChoices):
+        SINGLE_TENDER = "single_tender", _("Single tender (direct award)")
+        NEGOTIATED = "negotiated", _("Competitive negotiated procedure")
+        SIMPLIFIED = "simplified", _("Simplified procedure")
+        LOCAL_OPEN = "local_open", _("Local open tender")
+        RESTRICTED = "restricted", _("International restricted tender")
+        OPEN = "open", _("International open tender")
+        FRAMEWORK = "framework", _("Framework contract")
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="procurement_contracts", verbose_name=_("partner")
+    )
+    reference = models.CharField(_("contract reference"), max_length=60)
+    supplier = models.CharField(_("supplier"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=500)
+    amount = money_field(
+        _("amount (EUR)"), validators=[MinValueValidator(Decimal("0.01"))], help_text=_("The contract's value.")
+    )
+    procedure = models.CharField(_("procurement procedure"), max_length=16, choices=Procedure.choices)
+    signed_on = models.DateField(_("signed on"), validators=[validate_not_in_future])
+    expenses = models.ManyToManyField(
+        "Expenditure", blank=True, related_name="procurement_contracts", verbose_name=_("linked expenses")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+
+    objects = ProcurementContractQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("procurement contract")
+        verbose_name_plural = _("procurement contracts")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="procurement_contract_amount_positive",
+                violation_error_message=_("The amount must be positive."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "reference"],
+                name="procurement_contract_unique_reference",
+                violation_error_message=_("This partner already has a contract with this reference."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.supplier}"
+
+    def clean(self):
+        if self.partner_id and self.signed_on and not self.partner.project.contains(self.signed_on):
+            raise ValidationError({"signed_on": _("The date must fall within the project period.")})

@@ -33,3 +33,13 @@ def user_can_review_expenditure(user, expenditure: Expenditure) -> bool:
 def user_can_see_project_finance(user, project: Project) -> bool:
     """Directors, observers and administrators see every partner's money and the EU rule checks."""
     return user_can_see_all_partners(user, project)
+
+
+def user_can_record_procurement(user, partner) -> bool:
+    """A partner's staff record its contracts; directors record any partner's."""
+    return partner_of(user, partner.project) == partner or user_can_direct(user, partner.project)
+
+
+def user_can_change_procurement(user, contract) -> bool:
+    """Who records a partner's contracts corrects and removes them; observers only read."""
+    return user_can_record_procurement(user, contract.partner)

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from activities.models import Activity
 from core.formatters import ZERO, percent_of
 from partners.models import Partner, Project, add_months
+from partners.permissions import partner_of, user_can_direct
+from partners.selectors import partner_list
 
 from .charts import AbsorptionChart, absorption_layout
-from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
+from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, ProcurementContract, Receipt
 from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -299,3 +301,66 @@ def expenditure_detail(expenditure: Expenditure) -> dict:
 
 def cost_category_list() -> QuerySet[CostCategory]:
     return CostCategory.objects.all()
+
+
+# The EU financial report lists every contract above this value with its procurement procedure.
+PROCUREMENT_REPORTED_ABOVE = Decimal("10000.00")
+
+
+def procurement_contract_list(*, user, project: Project) -> QuerySet[ProcurementContract]:
+    """Return the contracts the user may see, newest first, with what their linked expenses add up to."""
+    return (
+        ProcurementContract.objects.visible_to(user)
+        .filter(partner__project=project)
+        .select_related("partner__organisation", "partner__project")
+        .annotate(
+            expense_count=Count("expenses"),
+            invoiced_eur=Coalesce(Sum("expenses__amount_eur"), Value(ZERO), output_field=MONEY),
+        )
+        .order_by("-signed_on", "-id")
+    )
+
+
+def procurement_contract_get(*, user, pk: int) -> ProcurementContract:
+    """Return the contract, or 404 when the user may not see it."""
+    return get_object_or_404(
+        ProcurementContract.objects.visible_to(user).select_related("partner__organisation", "partner__project"),
+        pk=pk,
+    )
+
+
+def procurement_contracts_reported(*, project: Project, until: datetime.date) -> list[ProcurementContract]:
+    """Return the contracts above EUR 10,000 signed by `until`, with their linked expenses, for the EU report."""
+    return list(
+        ProcurementContract.objects.filter(
+            partner__project=project, amount__gt=PROCUREMENT_REPORTED_ABOVE, signed_on__lte=until
+        )
+        .select_related("partner__organisation")
+        .prefetch_related("expenses")
+        .order_by("signed_on", "id")
+    )
+
+
+def procurement_expense_choices(*, user, project: Project) -> QuerySet[Expenditure]:
+    """The expenses a contract may be linked to: those the user sees, except drafts, newest first."""
+    return (
+        Expenditure.objects.visible_to(user)
+        .for_project(project)
+        .exclude(status__in=[Expenditure.Status.DRAFT, Expenditure.Status.REJECTED])
+        .select_related("partner__organisation")
+        .order_by("-date_incurred", "-id")
+    )
+
+
+def procurement_contract_deleted_by(*, user, pk: int) -> bool:
+    """Tell whether `user` deleted the contract `pk`."""
+    return ProcurementContract.history.filter(id=pk, history_type="-", history_user=user).exists()
+
+
+def procurement_partner_choices(*, user, project: Project) -> QuerySet[Partner]:
+    """The partners whose contracts the user records: its own as partner staff, every one as a director."""
+    partners = partner_list(project=project)
+    if user_can_direct(user, project):
+        return partners
+    partner = partner_of(user, project)
+    return partners.filter(pk=partner.pk) if partner else partners.none()

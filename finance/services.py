@@ -29,12 +29,23 @@ from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
-from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    ExchangeRate,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+)
 from .permissions import (
     DELETABLE_STATUSES,
     EDITABLE_STATUSES,
     user_can_change_expenditure,
+    user_can_change_procurement,
     user_can_delete_expenditure,
+    user_can_record_procurement,
 )
 from .rules import PRE_FINANCING_CAP
 
@@ -456,3 +467,64 @@ def eu_payment_record(
     )
     save_audited(payment, actor)
     return payment
+
+
+def procurement_expenses_check(contract: ProcurementContract, expenses: Iterable[Expenditure]) -> None:
+    """Refuse expenses of another partner, or more invoiced than the contract is worth."""
+    expenses = list(expenses)
+    errors = []
+    if any(expense.partner_id != contract.partner_id for expense in expenses):
+        errors.append(_("Link only expenses of the partner that signed the contract."))
+    invoiced = sum((expense.amount_eur for expense in expenses), Decimal(0))
+    if contract.amount is not None and invoiced > contract.amount:
+        errors.append(
+            _("The linked expenses come to EUR %(invoiced)s, more than the contract's EUR %(amount)s.")
+            % {"invoiced": invoiced, "amount": contract.amount}
+        )
+    if errors:
+        raise ValidationError({"expenses": errors})
+
+
+def _procurement_save(contract: ProcurementContract, *, actor, expenses: Iterable[Expenditure], **fields):
+    for name, value in fields.items():
+        setattr(contract, name, value)
+    expenses = list(expenses)
+    procurement_expenses_check(contract, expenses)
+    save_audited(contract, actor)
+    contract.expenses.set(expenses)
+    return contract
+
+
+@transaction.atomic
+def procurement_contract_create(*, actor, partner: Partner, expenses: Iterable[Expenditure] = (), **fields):
+    """Record a contract the partner awarded, with its procedure and the expenses it was paid by."""
+    if not user_can_record_procurement(actor, partner):
+        raise PermissionDenied(_("Only the partner's staff and the directors record its contracts."))
+    return _procurement_save(
+        ProcurementContract(partner=partner, author=actor), actor=actor, expenses=expenses, **fields
+    )
+
+
+@transaction.atomic
+def procurement_contract_update(
+    *, actor, contract: ProcurementContract, expenses: Iterable[Expenditure] = (), **fields
+) -> ProcurementContract:
+    """Correct a recorded contract; the partner that signed it stays the same."""
+    locked = ProcurementContract.objects.select_for_update(of=("self",)).select_related("partner__project")
+    locked = locked.filter(pk=contract.pk).first()
+    if locked is None:
+        raise ValidationError(_("This contract was deleted meanwhile."), code="gone")
+    if not user_can_change_procurement(actor, locked):
+        raise PermissionDenied(_("Only the partner's staff and the directors correct its contracts."))
+    return _procurement_save(locked, actor=actor, expenses=expenses, **fields)
+
+
+@transaction.atomic
+def procurement_contract_delete(*, actor, contract: ProcurementContract) -> None:
+    """Remove a contract recorded by mistake; its history keeps what it was."""
+    locked = ProcurementContract.objects.select_for_update(of=("self",)).filter(pk=contract.pk).first()
+    if locked is None:
+        raise ValidationError(_("This contract was deleted already."), code="gone")
+    if not user_can_change_procurement(actor, locked):
+        raise PermissionDenied(_("Only the partner's staff and the directors remove its contracts."))
+    delete_audited(locked, actor)

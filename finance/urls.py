@@ -18,6 +18,10 @@ urlpatterns = [
     path("expenses/<int:pk>/verify/", views.expense_review, {"decision": "verify"}, name="expense-verify"),
     path("expenses/<int:pk>/reject/", views.expense_review, {"decision": "reject"}, name="expense-reject"),
     path("expenses/<int:pk>/return/", views.expense_review, {"decision": "return"}, name="expense-return"),
+    path("procurement/", views.procurement_list, name="procurement-list"),
+    path("procurement/new/", views.procurement_create, name="procurement-create"),
+    path("procurement/<int:pk>/edit/", views.procurement_edit, name="procurement-edit"),
+    path("procurement/<int:pk>/delete/", views.procurement_delete, name="procurement-delete"),
     path("receipts/<int:pk>/", views.receipt_download, name="receipt-download"),
     path("receipts/<int:pk>/delete/", views.receipt_delete, name="receipt-delete"),
 ]

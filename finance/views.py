@@ -19,16 +19,25 @@ from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
 from .exports import expenditure_csv_rows, financial_statement_xlsx
-from .forms import BudgetVersionForm, EUPaymentForm, ExpenditureForm, ExpenseFilterForm, ReviewForm
+from .forms import (
+    BudgetVersionForm,
+    EUPaymentForm,
+    ExpenditureForm,
+    ExpenseFilterForm,
+    ProcurementContractForm,
+    ReviewForm,
+)
 from .models import Expenditure
 from .permissions import (
     DELETABLE_STATUSES,
     user_can_change_expenditure,
+    user_can_change_procurement,
     user_can_delete_expenditure,
     user_can_review_expenditure,
     user_can_see_project_finance,
 )
 from .selectors import (
+    PROCUREMENT_REPORTED_ABOVE,
     budget_breakdown,
     budget_get,
     budget_list,
@@ -39,6 +48,11 @@ from .selectors import (
     expenditure_list,
     expenditure_statement_list,
     finance_overview,
+    procurement_contract_deleted_by,
+    procurement_contract_get,
+    procurement_contract_list,
+    procurement_expense_choices,
+    procurement_partner_choices,
     receipt_get,
     receipt_list,
 )
@@ -309,3 +323,79 @@ def receipt_delete(request, pk):
     receipt = receipt_get(user=request.user, pk=pk)
     run_service(request, services.receipt_delete, _("Receipt removed."), receipt=receipt)
     return redirect("finance:expense-edit", pk=receipt.expenditure_id)
+
+
+def procurement_list(request):
+    """List the procurement contracts the user may see, those the EU report lists marked."""
+    project = project_current_or_404(user=request.user)
+    page = Paginator(procurement_contract_list(user=request.user, project=project), 25).get_page(
+        request.GET.get("page")
+    )
+    partners = procurement_partner_choices(user=request.user, project=project)
+    return render(
+        request,
+        "finance/procurement_list.html",
+        {
+            "project": project,
+            "page": page,
+            "can_record": partners.exists(),
+            "changeable": {c.pk for c in page if user_can_change_procurement(request.user, c)},
+            "reported_above": PROCUREMENT_REPORTED_ABOVE,
+        },
+    )
+
+
+def _procurement_form_view(request, *, contract=None):
+    project = project_current_or_404(user=request.user) if contract is None else contract.partner.project
+    partners = procurement_partner_choices(user=request.user, project=project)
+    if not partners.exists() or (contract is not None and not user_can_change_procurement(request.user, contract)):
+        raise PermissionDenied(_("Only the partner's staff and the directors record its contracts."))
+    form = ProcurementContractForm(
+        request.POST or None,
+        instance=contract,
+        partners=partners,
+        expenses=procurement_expense_choices(user=request.user, project=project),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ProcurementContractForm.Meta.fields}
+        try:
+            if contract is None:
+                services.procurement_contract_create(actor=request.user, **data)
+            else:
+                data.pop("partner")
+                services.procurement_contract_update(actor=request.user, contract=contract, **data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Contract saved."))
+            return redirect("finance:procurement-list")
+    return render(request, "finance/procurement_form.html", {"form": form, "contract": contract})
+
+
+def procurement_create(request):
+    """Record a contract a partner awarded."""
+    return _procurement_form_view(request)
+
+
+def procurement_edit(request, pk):
+    """Correct a recorded contract."""
+    return _procurement_form_view(request, contract=procurement_contract_get(user=request.user, pk=pk))
+
+
+PROCUREMENT_DELETE_PAGE = DeletePage(
+    name="contract",
+    template="finance/procurement_delete.html",
+    list_url="finance:procurement-list",
+    deleted=gettext_lazy("The contract was removed from the register."),
+    get=procurement_contract_get,
+    deleted_by=procurement_contract_deleted_by,
+    can_delete=user_can_change_procurement,
+    refusal=lambda contract: _("Only the partner's staff and the directors remove its contracts."),
+    delete=services.procurement_contract_delete,
+    details=lambda contract: {"expenses": list(contract.expenses.all())},
+)
+
+
+def procurement_delete(request, pk):
+    """Show what removing a contract from the register means; remove it on confirmation."""
+    return delete_page(request, pk, PROCUREMENT_DELETE_PAGE)

@@ -15,7 +15,13 @@ from partners.selectors import project_current, project_current_or_404
 
 from . import services
 from .exports import progress_report_xlsx, report_file_name
-from .forms import ProgressReportApproveForm, ProgressReportCreateForm, ProgressReportForm, VerifyForm
+from .forms import (
+    ProgressReportApproveForm,
+    ProgressReportCreateForm,
+    ProgressReportForm,
+    ReportSectionsForm,
+    VerifyForm,
+)
 from .models import ProgressReport
 from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
 from .selectors import (
@@ -25,6 +31,7 @@ from .selectors import (
     progress_report_find_by_hash,
     progress_report_get,
     project_overview,
+    report_section_list,
     reporting_period_get,
     reporting_period_list_with_reports,
 )
@@ -189,3 +196,41 @@ def report_verify(request):
             checked = digest.hexdigest()
         matches = list(progress_report_find_by_hash(user=request.user, sha256=checked))
     return render(request, "reports/report_verify.html", {"form": form, "checked": checked, "matches": matches})
+
+
+def report_sections(request, pk):
+    """Edit the draft's narrative sections, compiled from the period's data, before approval."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if not user_can_change_report(request.user, report):
+        raise PermissionDenied(_("Only the directors edit a SAL in draft."))
+    sections = report_section_list(report)
+    form = ReportSectionsForm(request.POST or None, sections=sections, initial={"revision": report.revision})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_report_sections_update(
+                actor=request.user, report=report, texts=form.texts(), revision=form.cleaned_data["revision"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Sections saved."))
+            return redirect("reports:report-detail", pk=report.pk)
+    return render(request, "reports/report_sections.html", {"report": report, "form": form})
+
+
+@require_POST
+def report_sections_compile(request, pk):
+    """Compile the draft's sections again from the data, keeping what directors wrote by hand."""
+    report = progress_report_get(user=request.user, pk=pk)
+    form = ProgressReportApproveForm(request.POST)
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+    else:
+        run_service(
+            request,
+            services.progress_report_sections_compile,
+            _("Sections compiled again from the data; those written by hand are unchanged."),
+            report=report,
+            revision=form.cleaned_data["revision"],
+        )
+    return redirect("reports:report-sections", pk=report.pk)
