@@ -33,3 +33,8 @@ def user_can_review_expenditure(user, expenditure: Expenditure) -> bool:
 def user_can_see_project_finance(user, project: Project) -> bool:
     """Directors, observers and administrators see every partner's money and the EU rule checks."""
     return user_can_see_all_partners(user, project)
+
+
+def user_can_import_budget(user, project: Project) -> bool:
+    """Directors and administrators import a new budget version from a workbook."""
+    return user_can_direct(user, project)
