@@ -247,7 +247,8 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
         errors.add(title, HEADER_ROW, None, _("the header row with the partners' names is missing."))
         return {}
     by_name, totals = _partners_by_name(partners), _total_headers()
-    columns, total_column, seen = {}, None, {}
+    # The columns of partners already refused in the header: their cells are not reported again.
+    columns, total_column, seen, refused_columns = {}, None, {}, set()
     for index, value in enumerate(rows[HEADER_ROW - 1][2:], start=2):
         if _blank(value):
             continue
@@ -258,6 +259,7 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
             columns[index] = by_name[name]
             seen[name] = index
         elif name in seen:
+            refused_columns.add(index)
             errors.add(
                 title,
                 HEADER_ROW,
@@ -266,6 +268,7 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
                 % {"name": str(value)[:200], "column": get_column_letter(seen[name] + 1)},
             )
         else:
+            refused_columns.add(index)
             errors.add(
                 title,
                 HEADER_ROW,
@@ -274,7 +277,7 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
                 % {"name": str(value)[:200]},
             )
     by_number = {line.number: line for line in lines}
-    cells, line_rows, given_totals = {}, {}, []
+    cells, line_rows, given_totals, row_totals = {}, {}, [], []
     for row_number, row in enumerate(rows[HEADER_ROW:], start=HEADER_ROW + 1):
         if all(_blank(value) for value in row):
             continue
@@ -294,7 +297,7 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
         line_rows[line.number] = row_number
         row_sum, amounts = ZERO, {}
         for index, value in enumerate(row):
-            if index < 2 or index == total_column:
+            if index < 2 or index == total_column or index in refused_columns:
                 continue
             amount, error = _amount(value)
             if error:
@@ -317,8 +320,11 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
         if line.is_total:
             given_totals.append((line, row_number, amounts, total))
         elif total is not None and total != row_sum:
-            errors.add(title, row_number, total_column, _mismatch(line.label, total, row_sum))
+            row_totals.append((line, row_number, total, row_sum))
+    # Totals are checked once every amount is readable: a wrong cell would make them all look wrong.
     if not errors.messages:
+        for line, row_number, total, row_sum in row_totals:
+            errors.add(title, row_number, total_column, _mismatch(line.label, total, row_sum))
         _check_totals(title, given_totals, cells, columns, total_column, errors)
     return cells
 

@@ -45,6 +45,7 @@ def _real_arguments(portal):
             "pk": portal.submitted_expense.pk
         },
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
+        ("finance:budget-xlsx",): {"pk": portal.budget.pk},
         ("reports:report-create",): {"number": portal.period.number},
         tuple(f"reports:report-{view}" for view in ("detail", "approve", "render-retry", "pdf", "xlsx")): {
             "pk": portal.report.pk
