@@ -283,8 +283,11 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
             continue
         number = _line_number(row[0]) if row else None
         line = by_number.get(number)
+        if line is None and _blank(row[0]):
+            errors.add(title, row_number, 0, _("no line number: column A gives each row's heading code."))
+            continue
         if line is None:
-            errors.add(title, row_number, 0, _("unknown heading “%(value)s”.") % {"value": str(row[0] or "")[:40]})
+            errors.add(title, row_number, 0, _("unknown heading “%(value)s”.") % {"value": str(row[0])[:40]})
             continue
         if line.number in line_rows:
             errors.add(

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from core.services import AlreadySaved
@@ -443,6 +443,7 @@ def test_an_imported_budget_is_a_new_draft_version_with_the_contracts_rules(anne
     [
         ("Annex III", "A4", 12, "Sheet “Annex III”, row 4, column A: unknown heading “12”."),
         ("Annex III", "A5", "Travel", "Sheet “Annex III”, row 5, column A: unknown heading “Travel”."),
+        ("Annex III", "A5", None, "Sheet “Annex III”, row 5, column A: no line number"),
         ("Annex III", "D3", "Nobody", "Sheet “Annex III”, row 3, column D: unknown partner “Nobody”"),
         ("Annex III", "C5", "abc", "Sheet “Annex III”, row 5, column C: “abc” is not an amount"),
         ("Annex III", "C5", "1.234,50", "Sheet “Annex III”, row 5, column C: “1.234,50” is not an amount"),
@@ -577,3 +578,14 @@ def test_only_directors_import_a_budget(annex):
     assert Budget.objects.count() == 1
     admin = UserFactory(is_staff=True)
     assert _import(annex, _file(workbook), actor=admin).version == annex.budget.version + 1
+
+
+def test_a_workbook_downloaded_in_italian_imports_in_english(annex):
+    with translation.override("it"):
+        workbook = _exported(annex)
+    assert workbook.active["E3"].value == "Totale"
+    workbook.active["E4"] = 1  # the total column is still read and checked
+    where = f"Sheet “{workbook.active.title}”, row 4, column E"
+    assert _refused(annex, _file(workbook))[0].startswith(f"{where}: “Heading 1” says")
+    workbook.active["E4"] = 1500.25
+    assert _import(annex, _file(workbook)).total_eligible_cost == Decimal("1838.29")
