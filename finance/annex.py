@@ -241,8 +241,8 @@ def _partners_by_name(partners: list[Partner]) -> dict[str, Partner]:
     return {_normal(partner.organisation.name): partner for partner in partners}
 
 
-def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int], tuple[Decimal, int, int]]:
-    """Read the first sheet: (partner id, category id) -> (amount, row, column), checking the totals it gives."""
+def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int], Decimal]:
+    """Read the first sheet's amounts by (partner id, category id), checking the totals it gives."""
     if len(rows) < HEADER_ROW:
         errors.add(title, HEADER_ROW, None, _("the header row with the partners' names is missing."))
         return {}
@@ -313,7 +313,7 @@ def _read_grid(title, rows, *, lines, partners, errors) -> dict[tuple[int, int],
                 amounts[columns[index].pk] = amount
                 row_sum += amount
                 if not line.is_total and amount:
-                    cells[(columns[index].pk, line.category.pk)] = (amount, row_number, index)
+                    cells[(columns[index].pk, line.category.pk)] = amount
         total = None
         if total_column is not None and total_column < len(row):
             total, error = _amount(row[total_column])
@@ -343,17 +343,9 @@ def _mismatch(label: str, given: Decimal, computed: Decimal) -> str:
 def _check_totals(title, given_totals, cells, columns, total_column, errors):
     """Check each total line the file gives against the headings it adds up, in each partner's column and in all."""
     for line, row_number, amounts, total in given_totals:
-        adds = set(line.adds)
         overall = ZERO
         for index, partner in columns.items():
-            computed = sum(
-                (
-                    amount
-                    for (partner_id, category_id), (amount, *_at) in cells.items()
-                    if partner_id == partner.pk and category_id in adds
-                ),
-                ZERO,
-            )
+            computed = line.amount({category: amount for (pk, category), amount in cells.items() if pk == partner.pk})
             overall += computed
             if partner.pk in amounts and amounts[partner.pk] != computed:
                 errors.add(title, row_number, index, _mismatch(line.label, amounts[partner.pk], computed))
@@ -430,7 +422,7 @@ def annex_read_xlsx(file, *, categories, partners: list[Partner], activities: li
         split[(partner_id, category_id)] += amount
         first_rows.setdefault((partner_id, category_id), row_number)
     for key, spread in split.items():
-        amount = cells.get(key, (ZERO,))[0]
+        amount = cells.get(key, ZERO)
         if spread > amount:
             partner = next(p for p in partners if p.pk == key[0])
             category = next(c for c in categories if c.pk == key[1])
@@ -452,7 +444,7 @@ def annex_read_xlsx(file, *, categories, partners: list[Partner], activities: li
             )
     errors.raise_if_any()
     result = AnnexImport({key: amount for key, (amount, _row) in by_activity.items()})
-    for (partner_id, category_id), (amount, _row, _column) in cells.items():
+    for (partner_id, category_id), amount in cells.items():
         rest = amount - split.get((partner_id, category_id), ZERO)
         if rest:
             result.amounts[(partner_id, category_id, None)] = rest
