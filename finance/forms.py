@@ -142,3 +142,18 @@ class ProcurementContractForm(HiddenFieldErrorsMixin, forms.ModelForm):
         if self.instance.pk:
             # The partner that signed a contract does not change: a mistake there is a new contract.
             self.fields["partner"].disabled = True
+
+
+class BudgetImportForm(forms.Form):
+    """A workbook in the Annex III layout, to become the next budget version."""
+
+    file = forms.FileField(
+        label=_("Workbook (XLSX)"),
+        help_text=_(
+            "The layout of the Annex III download: headings as rows, partners as columns by their full names, "
+            "and optionally a sheet by activity."
+        ),
+    )
+    label = forms.CharField(
+        label=_("Label"), max_length=200, required=False, help_text=_("For example: addendum 1, proposed.")
+    )

@@ -43,3 +43,8 @@ def user_can_record_procurement(user, partner) -> bool:
 def user_can_change_procurement(user, contract) -> bool:
     """Who records a partner's contracts corrects and removes them; observers only read."""
     return user_can_record_procurement(user, contract.partner)
+
+
+def user_can_import_budget(user, project: Project) -> bool:
+    """Directors and administrators import a new budget version from a workbook."""
+    return user_can_direct(user, project)

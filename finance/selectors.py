@@ -15,6 +15,7 @@ from partners.models import Partner, Project, add_months
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list
 
+from .annex import AnnexLine, annex_lines
 from .charts import AbsorptionChart, absorption_layout
 from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, ProcurementContract, Receipt
 from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
@@ -46,6 +47,11 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     return get_object_or_404(Budget, project=project, version=version)
 
 
+def budget_of_project(*, project: Project, pk: int) -> Budget:
+    """Return the project's budget version `pk`; 404 for another project's."""
+    return get_object_or_404(Budget, project=project, pk=pk)
+
+
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
     """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
@@ -55,6 +61,59 @@ def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
         "partners": money_by("partner", lines=lines, expenses=expenses),
         "activities": money_by("activity", lines=lines, expenses=expenses),
     }
+
+
+@dataclass(frozen=True)
+class ActivitySplit:
+    """The part of a partner's heading budgeted for one activity: a row of the Annex's activity sheet."""
+
+    line: AnnexLine
+    partner: Partner
+    activity_number: int
+    activity_title: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BudgetAnnex:
+    """A budget version in the Annex III layout: its lines by partner, and the amounts split by activity."""
+
+    budget: Budget
+    partner: Partner | None
+    lines: list[AnnexLine]
+    partners: list[Partner]
+    amounts: dict[int, dict[int, Decimal]]  # partner id -> category id -> EUR, activities included
+    activities: list[ActivitySplit]
+
+    def row(self, line: AnnexLine) -> list[Decimal]:
+        """Return the line's amount for each partner, in the columns' order."""
+        return [line.amount(self.amounts.get(partner.pk, {})) for partner in self.partners]
+
+
+def budget_annex(*, budget: Budget, partner: Partner | None) -> BudgetAnnex:
+    """Lay the budget out as Annex III, lead partner first; with `partner`, only its column: three queries."""
+    lines = annex_lines(list(CostCategory.objects.all()))
+    headings = {line.category.pk: line for line in lines if not line.is_total}
+    if partner is None:
+        partners = Partner.objects.filter(project_id=budget.project_id).select_related("organisation")
+        partners = sorted(partners, key=lambda p: (p.role != Partner.Role.LEAD, p.organisation.name))
+    else:
+        partners = [partner]
+    by_pk = {p.pk: p for p in partners}
+    amounts, activities = {}, []
+    rows = budget.lines.filter(partner__in=partners).values_list(
+        "partner_id", "category_id", "activity__number", "activity__title", "amount"
+    )
+    for partner_id, category_id, number, title, amount in rows.order_by():
+        column = amounts.setdefault(partner_id, {})
+        column[category_id] = column.get(category_id, ZERO) + amount
+        if number is not None:
+            activities.append(ActivitySplit(headings[category_id], by_pk[partner_id], number, title, amount))
+    order = {p.pk: index for index, p in enumerate(partners)}
+    activities.sort(key=lambda s: (lines.index(s.line), order[s.partner.pk], s.activity_number))
+    return BudgetAnnex(
+        budget=budget, partner=partner, lines=lines, partners=partners, amounts=amounts, activities=activities
+    )
 
 
 def partner_list_with_money(*, project: Project, budget: Budget | None) -> QuerySet[Partner]:

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from core.formatters import CENT, cents
+from core.formatters import CENT, cents, money_text, rate_text
 from core.mail import notify_on_commit
 from core.services import (
     attachment_delete,
@@ -29,6 +29,7 @@ from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
+from .annex import annex_read_xlsx
 from .models import (
     Budget,
     BudgetLine,
@@ -45,6 +46,7 @@ from .permissions import (
     user_can_change_expenditure,
     user_can_change_procurement,
     user_can_delete_expenditure,
+    user_can_import_budget,
     user_can_record_procurement,
 )
 from .rules import PRE_FINANCING_CAP
@@ -431,6 +433,62 @@ def budget_new_version(*, actor, budget: Budget) -> Budget:
             actor,
         )
     return copy
+
+
+@transaction.atomic
+def budget_import_xlsx(*, actor, project: Project, file, label: str = "") -> Budget:
+    """Create the project's next budget version from a workbook in the Annex III layout; all of it or nothing.
+
+    The version is a draft, neither current nor approved. Its total eligible cost is the workbook's; the EU
+    contribution and the rules (rates, caps, exchange-rate method) are those of the current version.
+    """
+    if not user_can_import_budget(actor, project):
+        raise PermissionDenied(_("Only directors import a budget."))
+    current = Budget.objects.filter(project=project, is_current=True).first()
+    if current is None:
+        raise ValidationError(_("The project has no current budget to take the EU contribution and rules from."))
+    imported = annex_read_xlsx(
+        file,
+        categories=list(CostCategory.objects.all()),
+        partners=list(Partner.objects.for_project(project).select_related("organisation")),
+        activities=list(Activity.objects.filter(project=project)),
+    )
+    if current.eu_contribution > imported.total * current.eu_max_rate:
+        raise ValidationError(
+            _(
+                "The workbook's total eligible costs, %(total)s, are too little for the EU contribution of "
+                "%(contribution)s at the EU rate of %(rate)s %%."
+            )
+            % {
+                "total": money_text(imported.total),
+                "contribution": money_text(current.eu_contribution),
+                "rate": rate_text(current.eu_max_rate),
+            },
+            code="total_below_contribution",
+        )
+    # Locking the project's versions numbers two imports made at once one after the other.
+    last = max(Budget.objects.select_for_update().filter(project=project).values_list("version", flat=True))
+    budget = Budget(
+        project=project,
+        version=last + 1,
+        label=(label or _("Imported from %(name)s") % {"name": getattr(file, "name", "")})[:200],
+        total_eligible_cost=imported.total,
+        eu_contribution=current.eu_contribution,
+        eu_max_rate=current.eu_max_rate,
+        indirect_cap=current.indirect_cap,
+        flexibility_threshold=current.flexibility_threshold,
+        contingency_cap=current.contingency_cap,
+        rate_method=current.rate_method,
+    )
+    save_audited(budget, actor)
+    for (partner_id, category_id, activity_id), amount in sorted(
+        imported.amounts.items(), key=lambda item: (item[0][1], item[0][0], item[0][2] or 0)
+    ):
+        line = BudgetLine(
+            budget=budget, partner_id=partner_id, category_id=category_id, activity_id=activity_id, amount=amount
+        )
+        save_audited(line, actor)
+    return budget
 
 
 @transaction.atomic

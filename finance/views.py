@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,8 +19,9 @@ from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
-from .exports import expenditure_csv_rows, financial_statement_xlsx
+from .exports import budget_annex_xlsx, expenditure_csv_rows, financial_statement_xlsx
 from .forms import (
+    BudgetImportForm,
     BudgetVersionForm,
     EUPaymentForm,
     ExpenditureForm,
@@ -33,14 +35,17 @@ from .permissions import (
     user_can_change_expenditure,
     user_can_change_procurement,
     user_can_delete_expenditure,
+    user_can_import_budget,
     user_can_review_expenditure,
     user_can_see_project_finance,
 )
 from .selectors import (
     PROCUREMENT_REPORTED_ABOVE,
+    budget_annex,
     budget_breakdown,
     budget_get,
     budget_list,
+    budget_of_project,
     cost_category_list,
     expenditure_deleted_by,
     expenditure_detail,
@@ -56,6 +61,8 @@ from .selectors import (
     receipt_get,
     receipt_list,
 )
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(request, project):
@@ -99,9 +106,45 @@ def budget_detail(request):
             "budget": budget,
             "versions": budget_list(project=project),
             "partner": partner,
+            "can_import": user_can_import_budget(request.user, project),
             **budget_breakdown(budget=budget, partner=partner),
         },
     )
+
+
+def budget_xlsx(request, pk):
+    """Download a budget version in the Annex III layout; partner staff get their own column, as on the budget page."""
+    project = project_current_or_404(user=request.user)
+    partner = _scope(request, project)
+    budget = budget_of_project(project=project, pk=pk)
+    response = HttpResponse(
+        budget_annex_xlsx(project=project, annex=budget_annex(budget=budget, partner=partner)), content_type=XLSX
+    )
+    response["Content-Disposition"] = f'attachment; filename="{project.code}-budget-v{budget.version}-annex-iii.xlsx"'
+    return response
+
+
+def budget_import(request):
+    """Import a workbook in the Annex III layout as the next budget version, a draft; every error is listed."""
+    project = project_current_or_404(user=request.user)
+    if not user_can_import_budget(request.user, project):
+        raise PermissionDenied(_("Only directors import a budget."))
+    form = BudgetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            budget = services.budget_import_xlsx(
+                actor=request.user, project=project, file=form.cleaned_data["file"], label=form.cleaned_data["label"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Budget version %(version)d imported as a draft: it is neither current nor approved.")
+                % {"version": budget.version},
+            )
+            return redirect(f"{reverse('finance:budget')}?version={budget.version}")
+    return render(request, "finance/budget_import.html", {"project": project, "form": form})
 
 
 @require_POST
@@ -132,7 +175,7 @@ def statement_xlsx(request):
     expenses = expenditure_statement_list(user=request.user, project=project, partner=partner)
     response = HttpResponse(
         financial_statement_xlsx(project=project, overview=overview, expenses=expenses),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
     )
     response["Content-Disposition"] = f'attachment; filename="{project.code}-financial-statement.xlsx"'
     return response

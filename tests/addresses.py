@@ -46,6 +46,7 @@ def _real_arguments(portal):
         },
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
         ("finance:procurement-edit", "finance:procurement-delete"): {"pk": portal.contract.pk},
+        ("finance:budget-xlsx",): {"pk": portal.budget.pk},
         ("reports:report-create",): {"number": portal.period.number},
         tuple(
             f"reports:report-{view}"
