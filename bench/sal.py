@@ -20,10 +20,11 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from activities.models import ProgressEntry
+    from core.pdf import html_to_pdf
     from finance.models import Expenditure
     from reports import services, tasks
     from reports.models import ProgressReport, ReportingPeriod
-    from reports.pdf import html_to_pdf, progress_report_html
+    from reports.pdf import progress_report_html
     from reports.selectors import progress_report_document
 
     project = load_cocap_demo()

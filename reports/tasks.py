@@ -8,8 +8,10 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from core.pdf import html_to_pdf
+
 from .models import ProgressReport
-from .pdf import html_to_pdf, progress_report_html
+from .pdf import progress_report_html
 from .selectors import progress_report_document
 
 logger = logging.getLogger(__name__)
