@@ -486,7 +486,7 @@ class StaffMember(models.Model):
     class Meta:
         verbose_name = _("staff member")
         verbose_name_plural = _("staff members")
-        ordering = ["partner", "name", "-valid_from"]
+        ordering = ["partner__organisation__name", "name", "-valid_from"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(hourly_rate__gt=0),

@@ -45,6 +45,9 @@ def _real_arguments(portal):
             "pk": portal.submitted_expense.pk
         },
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
+        tuple(f"finance:timesheet-{view}" for view in ("detail", "edit", "pdf", "sign", "declare")): {
+            "pk": portal.timesheet.pk
+        },
         ("reports:report-create",): {"number": portal.period.number},
         tuple(f"reports:report-{view}" for view in ("detail", "approve", "render-retry", "pdf", "xlsx")): {
             "pk": portal.report.pk
