@@ -1,4 +1,4 @@
-"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates, the current budget, EU payments."""
+"""Writes on money: expenses and their review, EUR conversion, rates, the budget, EU payments, timesheets."""
 
 import calendar
 import csv
