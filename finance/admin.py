@@ -22,6 +22,9 @@ from .models import (
     Expenditure,
     ProcurementContract,
     Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
 )
 from .selectors import money_by
 from .services import budget_make_current, budget_new_version, procurement_expenses_check
@@ -311,3 +314,52 @@ class ProcurementContractAdmin(HistoryAdmin):
         if not change:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(HistoryAdmin):
+    """The people a partner pays from heading 1, and the terms agreed with them; managed here only."""
+
+    list_display = ["name", "function", "partner", "hourly_rate", "monthly_hours", "valid_from", "valid_to"]
+    list_filter = ["partner"]
+    search_fields = ["name", "function"]
+    list_select_related = ["partner__organisation"]
+    autocomplete_fields = ["partner"]
+
+
+class TimesheetRowInline(admin.TabularInline):
+    model = TimesheetRow
+    extra = 0
+    fields = ["action", "hours"]
+    readonly_fields = ["action", "hours"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Timesheet)
+class TimesheetAdmin(HistoryAdmin):
+    """Timesheets, read-only: the portal checks the hours against the agreed time and declares them."""
+
+    list_display = ["month", "staff_member", "total_hours", "hourly_rate", "amount", "signed", "expenditure"]
+    list_filter = ["signed", "staff_member__partner"]
+    search_fields = ["staff_member__name"]
+    date_hierarchy = "month"
+    list_select_related = ["staff_member__partner__organisation", "expenditure"]
+    inlines = [TimesheetRowInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A declared timesheet documents its expense.
+        return (obj is None or obj.expenditure_id is None) and super().has_delete_permission(request, obj)

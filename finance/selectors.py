@@ -9,15 +9,26 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from core.formatters import ZERO, percent_of
+from activities.models import Action, Activity
+from core.formatters import ZERO, cents, percent_of
 from partners.models import Partner, Project, add_months
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list
 
 from .annex import AnnexLine, annex_lines
 from .charts import AbsorptionChart, absorption_layout
-from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, ProcurementContract, Receipt
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
+)
 from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -310,7 +321,8 @@ def expenditure_list(
     expenses = (
         Expenditure.objects.visible_to(user)
         .for_project(project)
-        .select_related("partner__organisation", "partner__project", "category", "activity", "author")
+        # The timesheet too: an expense a timesheet declared changes only through it.
+        .select_related("partner__organisation", "partner__project", "category", "activity", "author", "timesheet")
         .order_by("-date_incurred", "-id")
     )
     if status:
@@ -332,7 +344,7 @@ def expenditure_get(*, user, pk: int) -> Expenditure:
     """Return the expense, or 404 when the user may not see it."""
     return get_object_or_404(
         Expenditure.objects.visible_to(user).select_related(
-            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer"
+            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer", "timesheet"
         ),
         pk=pk,
     )
@@ -423,3 +435,47 @@ def procurement_partner_choices(*, user, project: Project) -> QuerySet[Partner]:
         return partners
     partner = partner_of(user, project)
     return partners.filter(pk=partner.pk) if partner else partners.none()
+
+
+def staff_member_choices(*, partner: Partner) -> QuerySet[StaffMember]:
+    """The partner's staff members, whose timesheets its staff fill."""
+    return StaffMember.objects.filter(partner=partner).order_by("name", "-valid_from")
+
+
+def timesheet_actions(*, project: Project) -> list[Action]:
+    """The project's actions, the rows of a timesheet's grid, in the work plan's order."""
+    return list(
+        Action.objects.filter(activity__project=project)
+        .select_related("activity")
+        .order_by("activity__number", "number")
+    )
+
+
+def timesheet_list(*, user, project: Project) -> QuerySet[Timesheet]:
+    """Return the project's timesheets the user may see, newest month first, ready to list."""
+    return (
+        Timesheet.objects.visible_to(user)
+        .filter(staff_member__partner__project=project)
+        .select_related("staff_member__partner__organisation", "staff_member__partner__project", "expenditure")
+        .order_by("-month", "staff_member__name", "-id")
+    )
+
+
+def timesheet_get(*, user, pk: int) -> Timesheet:
+    """Return the timesheet, or 404 when the user may not see it."""
+    return get_object_or_404(
+        Timesheet.objects.visible_to(user).select_related(
+            "staff_member__partner__organisation", "staff_member__partner__project", "expenditure", "signed_by"
+        ),
+        pk=pk,
+    )
+
+
+def timesheet_rows_priced(timesheet: Timesheet) -> list[TimesheetRow]:
+    """Return the timesheet's rows with the amount of each, its hours times the timesheet's rate, to the cent."""
+    rows = list(
+        timesheet.rows.select_related("action__activity").order_by("action__activity__number", "action__number")
+    )
+    for row in rows:
+        row.amount = cents(row.hours * timesheet.hourly_rate)
+    return rows

@@ -26,4 +26,11 @@ urlpatterns = [
     path("procurement/<int:pk>/delete/", views.procurement_delete, name="procurement-delete"),
     path("receipts/<int:pk>/", views.receipt_download, name="receipt-download"),
     path("receipts/<int:pk>/delete/", views.receipt_delete, name="receipt-delete"),
+    path("timesheets/", views.timesheet_list, name="timesheet-list"),
+    path("timesheets/new/", views.timesheet_create, name="timesheet-create"),
+    path("timesheets/<int:pk>/", views.timesheet_detail, name="timesheet-detail"),
+    path("timesheets/<int:pk>/edit/", views.timesheet_edit, name="timesheet-edit"),
+    path("timesheets/<int:pk>/pdf/", views.timesheet_pdf, name="timesheet-pdf"),
+    path("timesheets/<int:pk>/sign/", views.timesheet_sign, name="timesheet-sign"),
+    path("timesheets/<int:pk>/declare/", views.timesheet_declare, name="timesheet-declare"),
 ]

@@ -28,12 +28,15 @@ from .forms import (
     ExpenseFilterForm,
     ProcurementContractForm,
     ReviewForm,
+    TimesheetForm,
 )
 from .models import Expenditure
+from .pdf import timesheet_pdf as render_timesheet_pdf
 from .permissions import (
     DELETABLE_STATUSES,
     user_can_change_expenditure,
     user_can_change_procurement,
+    user_can_change_timesheet,
     user_can_delete_expenditure,
     user_can_import_budget,
     user_can_review_expenditure,
@@ -60,7 +63,12 @@ from .selectors import (
     procurement_partner_choices,
     receipt_get,
     receipt_list,
+    staff_member_choices,
+    timesheet_actions,
+    timesheet_get,
+    timesheet_rows_priced,
 )
+from .selectors import timesheet_list as timesheet_list_query
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -442,3 +450,109 @@ PROCUREMENT_DELETE_PAGE = DeletePage(
 def procurement_delete(request, pk):
     """Show what removing a contract from the register means; remove it on confirmation."""
     return delete_page(request, pk, PROCUREMENT_DELETE_PAGE)
+
+
+def timesheet_list(request):
+    """List the timesheets the user may see: a partner's staff their own organisation's, directors every one."""
+    project = project_current_or_404(user=request.user)
+    page = Paginator(timesheet_list_query(user=request.user, project=project), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "finance/timesheet_list.html",
+        {"project": project, "page": page, "can_create": partner_of(request.user, project) is not None},
+    )
+
+
+def _timesheet_form_view(request, *, project, partner, timesheet=None):
+    form = TimesheetForm(
+        request.POST or None,
+        actions=timesheet_actions(project=project),
+        staff_members=staff_member_choices(partner=partner),
+        timesheet=timesheet,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if timesheet is None:
+                timesheet = services.timesheet_create(
+                    actor=request.user,
+                    staff_member=data["staff_member"],
+                    month=data["month"],
+                    hours_by_action=form.hours_by_action(),
+                )
+            else:
+                timesheet = services.timesheet_update(
+                    actor=request.user,
+                    timesheet=timesheet,
+                    revision=data["revision"],
+                    hours_by_action=form.hours_by_action(),
+                )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Timesheet saved. Tick the signatures, then declare it."))
+            return redirect("finance:timesheet-detail", pk=timesheet.pk)
+    return render(request, "finance/timesheet_form.html", {"form": form, "partner": partner, "timesheet": timesheet})
+
+
+def timesheet_create(request):
+    """Fill a timesheet of one of the user's organisation's staff."""
+    project = project_current_or_404(user=request.user)
+    partner = partner_of(request.user, project)
+    if partner is None:
+        raise PermissionDenied(_("Only partner staff fill timesheets."))
+    return _timesheet_form_view(request, project=project, partner=partner)
+
+
+def timesheet_edit(request, pk):
+    """Change the hours of a draft or returned timesheet of the user's organisation."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    if not user_can_change_timesheet(request.user, timesheet):
+        raise PermissionDenied(_("Only your organisation's draft and returned timesheets can be changed."))
+    partner = timesheet.staff_member.partner
+    return _timesheet_form_view(request, project=partner.project, partner=partner, timesheet=timesheet)
+
+
+def timesheet_detail(request, pk):
+    """Show a timesheet's hours and amounts, its signature and its expense."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    receipts = receipt_list(expenditure=timesheet.expenditure) if timesheet.expenditure else []
+    return render(
+        request,
+        "finance/timesheet_detail.html",
+        {
+            "timesheet": timesheet,
+            "rows": timesheet_rows_priced(timesheet),
+            "receipts": receipts,
+            "can_change": user_can_change_timesheet(request.user, timesheet),
+        },
+    )
+
+
+def timesheet_pdf(request, pk):
+    """Download the timesheet as it stands, as a PDF to sign."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    response = HttpResponse(
+        render_timesheet_pdf(timesheet, timesheet_rows_priced(timesheet)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="timesheet-{timesheet.pk}-{timesheet.month:%Y-%m}.pdf"'
+    return response
+
+
+@require_POST
+def timesheet_sign(request, pk):
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    run_service(request, services.timesheet_sign, _("Signatures recorded."), timesheet=timesheet)
+    return redirect("finance:timesheet-detail", pk=pk)
+
+
+@require_POST
+def timesheet_declare(request, pk):
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    run_service(
+        request,
+        services.timesheet_declare,
+        _("Timesheet declared: its expense was submitted for verification."),
+        timesheet=timesheet,
+    )
+    return redirect("finance:timesheet-detail", pk=pk)

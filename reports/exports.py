@@ -33,6 +33,9 @@ SAL_MONEY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def report_file_name(report: ProgressReport) -> str:
     """Name the SAL's files, without extension: project, SAL number, version, and whether it is a draft."""
     draft = "" if report.is_frozen else "-draft"

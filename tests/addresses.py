@@ -47,6 +47,9 @@ def _real_arguments(portal):
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
         ("finance:procurement-edit", "finance:procurement-delete"): {"pk": portal.contract.pk},
         ("finance:budget-xlsx",): {"pk": portal.budget.pk},
+        tuple(f"finance:timesheet-{view}" for view in ("detail", "edit", "pdf", "sign", "declare")): {
+            "pk": portal.timesheet.pk
+        },
         ("reports:report-create",): {"number": portal.period.number},
         tuple(
             f"reports:report-{view}"

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
+from finance import services as finance_services
 from finance.models import EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
 from reports.models import ProgressReport, ReportedExpenditure, ReportSection
@@ -26,6 +27,7 @@ from tests.factories import (
     ProgressEntryFactory,
     ProjectFactory,
     ReportingPeriodFactory,
+    StaffMemberFactory,
     UserFactory,
     director_of,
     observer_of,
@@ -66,6 +68,12 @@ def portal(db):
     )
     receipt.file.save("taxi.pdf", upload("taxi.pdf").file)
     EUPayment.objects.create(project=project, number=1, received_on=datetime.date(2026, 2, 1), amount=Decimal("1000"))
+    timesheet = finance_services.timesheet_create(
+        actor=staff,
+        staff_member=StaffMemberFactory(partner=lead),
+        month=datetime.date(2026, 3, 1),
+        hours_by_action={action: Decimal("8")},
+    )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(
         project=project,
@@ -135,6 +143,7 @@ def portal(db):
         submitted_expense=submitted_expense,
         receipt=receipt,
         contract=contract,
+        timesheet=timesheet,
         period=period,
         report=report,
         device=device,

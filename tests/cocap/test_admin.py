@@ -17,7 +17,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
-from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt
+from finance import services as finance_services
+from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt, StaffMember
 from partners.models import GoverningBody, Membership
 from reports import tasks
 from reports.models import ProgressReport, ReportedExpenditure, ReportSection
@@ -37,6 +38,7 @@ NOT_ADDED_IN_ADMIN = {
     "activities.evidence",
     "finance.receipt",
     "finance.expenditure",
+    "finance.timesheet",
     "reports.progressreport",
     "reports.reportedexpenditure",
     "reports.reportsection",
@@ -212,6 +214,18 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     ReportSection.objects.create(report=world.draft_sal, kind=ReportSection.Kind.LESSONS, text="Lezioni apprese")
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
+    member = StaffMember(
+        partner=world.sanjuan,
+        name="Lucía Gómez",
+        function="Coordinadora",
+        hourly_rate=Decimal("9500.00"),
+        monthly_hours=Decimal("80.00"),
+        valid_from=datetime.date(2026, 1, 1),
+    )
+    member.save()
+    finance_services.timesheet_create(
+        actor=staff, staff_member=member, month=datetime.date(2026, 3, 1), hours_by_action={world.action2: 12}
+    )
     ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 6, 1), rate=Decimal("1050.25"))
     EUPayment.objects.create(project=world.project, number=1, received_on=datetime.date(2026, 2, 1), amount=1000)
     ProcurementContract.objects.create(

@@ -4,9 +4,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from core.pdf import PDF_BASE_URL, RefusedURL, StaticFilesFetcher, html_to_pdf
 from reports import services
 from reports.models import ProgressReport
-from reports.pdf import PDF_BASE_URL, RefusedURL, StaticFilesFetcher, html_to_pdf, progress_report_html
+from reports.pdf import progress_report_html
 from reports.selectors import progress_report_document
 
 HOSTILE = '<style>*{display:none}</style><b>grassetto</b> <img src="file:///etc/passwd"> & <script>alert(1)</script>'

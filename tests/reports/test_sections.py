@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pypdf import PdfReader
 
+from core.pdf import html_to_pdf
 from reports import services
 from reports.models import ProgressReport, ReportSection
-from reports.pdf import html_to_pdf, progress_report_html
+from reports.pdf import progress_report_html
 from reports.selectors import progress_report_document, report_section_list
 
 
