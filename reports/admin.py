@@ -10,6 +10,7 @@ from .models import (
     ProgressReport,
     ReportedExpenditure,
     ReportingPeriod,
+    ReportSection,
 )
 
 
@@ -113,3 +114,22 @@ class ContributionActivityAdmin(HistoryAdmin):
     list_filter = ["contribution__period__project", "contribution__status"]
     search_fields = ["done", "results", "problems", "next_period", "visibility"]
     list_select_related = ["contribution__period", "contribution__partner__organisation", "activity"]
+
+
+@admin.register(ReportSection)
+class ReportSectionAdmin(HistoryAdmin):
+    list_display = ["report", "kind", "activity", "edited_by", "edited_at"]
+    list_filter = ["kind", "report__period__project"]
+    search_fields = ["text"]
+    list_select_related = ["report__period__project", "activity", "edited_by"]
+    # Sections are compiled and edited in the portal, which keeps approved SALs unchanged.
+    readonly_fields = ["report", "kind", "activity", "edited_by", "edited_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.report.status == ProgressReport.Status.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -122,5 +122,5 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
     # The indicators, their partners' values and the directors' measurements: three queries.
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         progress_report_document(report)

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('activities', '0005_logframe'),
         ('partners', '0002_constraint_messages'),
-        ('reports', '0006_reported_expenditure_backfill'),
+        ('reports', '0007_report_sections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
