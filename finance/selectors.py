@@ -3,8 +3,9 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -15,7 +16,16 @@ from partners.models import Partner, Project, add_months
 
 from .charts import AbsorptionChart, absorption_layout
 from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
-from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
+from .rules import (
+    FlexibilityComparison,
+    PreFinancing,
+    RuleCheck,
+    eu_share_due,
+    heading_changes,
+    pre_financing_status,
+    projected_spending,
+    rule_checks,
+)
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DECLARED_STATUSES = (Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED)
@@ -42,6 +52,12 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     if version is None:
         return get_object_or_404(Budget, project=project, is_current=True)
     return get_object_or_404(Budget, project=project, version=version)
+
+
+def budget_contract(*, project: Project) -> Budget | None:
+    """Return the contract version: the project's first approved budget version, or else its first version."""
+    first_approved = Case(When(approved_on__isnull=False, then=Value(0)), default=Value(1))
+    return Budget.objects.filter(project=project).order_by(first_approved, "version").first()
 
 
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
@@ -182,10 +198,62 @@ def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Exp
     )
 
 
-def pre_financing(*, project: Project, budget: Budget, used: Decimal) -> PreFinancing:
-    """Return the project's EU payments and whether a further pre-financing tranche may be requested."""
+def pre_financing(*, project: Project, budget: Budget, used: Decimal, planned: Decimal | None = None) -> PreFinancing:
+    """Return the project's EU payments and how much of a further pre-financing tranche may be requested."""
     payments = list(EUPayment.objects.filter(project=project).order_by("number"))
-    return pre_financing_status(payments=payments, budget=budget, used=used)
+    return pre_financing_status(payments=payments, budget=budget, used=used, planned=planned)
+
+
+@dataclass(frozen=True)
+class BudgetFlexibility:
+    contract: Budget
+    # The budget version against the contract; the verified spending extrapolated to the end (None before the start).
+    version: FlexibilityComparison
+    projection: FlexibilityComparison | None
+    elapsed_months: int
+
+    @property
+    def comparisons(self) -> list[FlexibilityComparison]:
+        return [c for c in (self.version, self.projection) if c is not None]
+
+
+def budget_flexibility(
+    *, project: Project, budget: Budget, today: datetime.date, headings: list[MoneyRow] | None = None
+) -> BudgetFlexibility:
+    """Compare `budget` and the spending projected to the project's end with the contract, heading by heading.
+
+    `headings` are the budget's rows with the project's verified costs, when the caller has them already.
+    """
+    contract = budget_contract(project=project)
+    if headings is None:
+        headings = money_by("category", lines=budget.lines.all(), expenses=Expenditure.objects.for_project(project))
+    if contract.pk == budget.pk:
+        contract_rows = headings
+    else:
+        contract_rows = money_by("category", lines=contract.lines.all(), expenses=Expenditure.objects.none())
+    threshold = contract.flexibility_threshold
+    names = {"version": budget.version, "contract": contract.version}
+    version = FlexibilityComparison(
+        title=_("Budget version %(version)d against the contract (version %(contract)d)") % names,
+        changes=heading_changes(
+            contract=contract_rows, proposed=headings, amount=attrgetter("budget"), threshold=threshold
+        ),
+        threshold=threshold,
+    )
+    elapsed = project.elapsed_months(today)
+    projection = None
+    if elapsed:
+
+        def projected(row: MoneyRow) -> Decimal:
+            return projected_spending(row.verified, elapsed_months=elapsed, duration_months=project.duration_months)
+
+        projection = FlexibilityComparison(
+            title=_("Spending projected to month %(months)d against the contract (version %(contract)d)")
+            % {"months": project.duration_months, "contract": contract.version},
+            changes=heading_changes(contract=contract_rows, proposed=headings, amount=projected, threshold=threshold),
+            threshold=threshold,
+        )
+    return BudgetFlexibility(contract=contract, version=version, projection=projection, elapsed_months=elapsed)
 
 
 @dataclass(frozen=True)
@@ -202,10 +270,13 @@ class FinanceOverview:
     absorption: AbsorptionChart
 
 
-def finance_overview(*, project: Project, partner: Partner | None, today: datetime.date) -> FinanceOverview | None:
+def finance_overview(
+    *, project: Project, partner: Partner | None, today: datetime.date, planned_tranche: Decimal | None = None
+) -> FinanceOverview | None:
     """Gather budget against declared and verified costs, the EU share and the rule checks.
 
-    With `partner`, only that partner's lines and expenses, and no project-wide checks.
+    With `partner`, only that partner's lines and expenses, and no project-wide checks. `planned_tranche` is the next
+    pre-financing tranche as the contract plans it, if known.
     """
     budget = budget_current(project=project)
     if budget is None:
@@ -223,6 +294,11 @@ def finance_overview(*, project: Project, partner: Partner | None, today: dateti
         verified=sum((h.verified for h in headings), ZERO),
     )
     due = eu_share_due(headings, budget)
+    checks, payments = [], None
+    if partner is None:
+        flexibility = budget_flexibility(project=project, budget=budget, today=today, headings=headings)
+        checks = rule_checks(budget=budget, headings=headings, flexibility=flexibility.comparisons)
+        payments = pre_financing(project=project, budget=budget, used=due, planned=planned_tranche)
     return FinanceOverview(
         budget=budget,
         partner=partner,
@@ -231,8 +307,8 @@ def finance_overview(*, project: Project, partner: Partner | None, today: dateti
         activities=money_by("activity", lines=lines, expenses=expenses),
         totals=totals,
         eu_share_due=due,
-        checks=rule_checks(budget=budget, headings=headings) if partner is None else [],
-        pre_financing=pre_financing(project=project, budget=budget, used=due) if partner is None else None,
+        checks=checks,
+        pre_financing=payments,
         absorption=absorption_chart(project=project, budget=budget, expenses=expenses, today=today),
     )
 

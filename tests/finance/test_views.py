@@ -342,14 +342,19 @@ def test_earlier_budget_versions_stay_readable(client, world):
     assert "superseded" in first.content.decode()
 
 
-def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
+def test_payments_page_says_how_much_pre_financing_can_be_requested(client, world):
     client.force_login(world.director)
     client.post(
         reverse("finance:payment-create"), {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "100.00"}
     )
     assert EUPayment.objects.get().amount == Decimal("100.00")
+    # Cap 90 % of 2,400.00 = 2,160.00, 2,060.00 left; nothing verified, 70.00 needed: cut by 70.00.
     page = client.get(reverse("finance:overview")).content.decode()
-    assert "A further tranche can be requested once the EU share of verified costs reaches EUR 70.00" in page
+    assert "Pre-financing that can be requested now: EUR 1,990.00." in page
+    planned = client.get(reverse("finance:overview"), {"tranche": "500.00"}).content.decode()
+    assert "Pre-financing that can be requested now: EUR 430.00." in planned
+    tampered = client.get(reverse("finance:overview"), {"tranche": "lots"}).content.decode()
+    assert "Enter a number." in tampered and "EUR 1,990.00." in tampered
     response = client.post(
         reverse("finance:payment-create"),
         {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "99999"},
@@ -357,6 +362,53 @@ def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
     )
     assert "over 90 % of the EU contribution" in response.content.decode()
     assert EUPayment.objects.count() == 1
+
+
+def test_directors_check_a_chosen_version_against_the_contract_and_partners_do_not_see_it(client, world):
+    contract = world.project.budgets.get()
+    contract.approved_on = datetime.date(2026, 1, 1)
+    contract.save()
+    draft = BudgetFactory(
+        project=world.project,
+        version=contract.version + 1,
+        is_current=False,
+        total_eligible_cost=Decimal("3000.00"),
+        eu_contribution=Decimal("2400.00"),
+    )
+    lodging = CostCategoryFactory(code=3, name="Equipment and supplies")
+    # Travel: 3,000.00 in the contract, 2,500.00 in the draft: -500.00 is 16.67 %, 50.00 beyond the 450.00 allowed.
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("500.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=world.category, amount=Decimal("2000.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=lodging, amount=Decimal("500.00"))
+    client.force_login(world.director)
+    page = client.get(reverse("finance:budget"), {"version": draft.version})
+    flexibility = page.context["flexibility"]
+    assert flexibility.contract == contract
+    assert [(c.label, c.change, c.excess) for c in flexibility.version.breaches] == [
+        ("2. Travel", Decimal("-500.00"), Decimal("50.00")),
+        ("3. Equipment and supplies", Decimal("500.00"), Decimal("500.00")),
+    ]
+    html = page.content.decode()
+    assert 'id="flexibility-version"' in html and "addendum needed: EUR 50.00 beyond" in html
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert mine.context["flexibility"] is None
+    assert 'id="flexibility"' not in mine.content.decode()
+    assert [row.budget for row in mine.context["headings"]] == [Decimal("500.00")]
+
+
+def test_the_budget_page_of_another_version_keeps_its_query_count(client, world, django_assert_num_queries):
+    contract = world.project.budgets.get()
+    draft = BudgetFactory(project=world.project, version=contract.version + 1, is_current=False)
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
+    client.force_login(world.director)
+    # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
+    with django_assert_num_queries(19):
+        client.get(reverse("finance:budget"), {"version": draft.version})
+    _grow(world, 10)
+    with django_assert_num_queries(19):
+        response = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
 
 
 def _grow(world, times):
@@ -388,10 +440,13 @@ def _grow(world, times):
     ("role", "url", "queries"),
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
-        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
-        ("director", "finance:overview", 17),
+        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments,
+        # the contract version (the current one here);
+        ("director", "finance:overview", 18),
         ("staff_a", "finance:overview", 13),
-        ("observer", "finance:budget", 13),
+        # the contract version, and the budget's headings with the verified costs for the flexibility.
+        ("observer", "finance:budget", 17),
+        ("staff_a", "finance:budget", 13),
         ("director", "finance:expense-list", 10),  # partners, headings, count, page of expenses
         ("staff_a", "finance:expense-list", 9),
     ],
