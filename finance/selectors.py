@@ -61,13 +61,17 @@ def budget_contract(*, project: Project) -> Budget | None:
 
 
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
-    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
+    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines.
+
+    Activities are left out when no budget is assigned to them.
+    """
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
     expenses = Expenditure.objects.none()
+    activities = money_by("activity", lines=lines, expenses=expenses)
     return {
         "headings": money_by("category", lines=lines, expenses=expenses),
         "partners": money_by("partner", lines=lines, expenses=expenses),
-        "activities": money_by("activity", lines=lines, expenses=expenses),
+        "activities": activities if has_activity_budget(activities) else [],
     }
 
 
@@ -176,6 +180,64 @@ def money_by(
     return rows
 
 
+@dataclass(frozen=True)
+class MoneyCell:
+    """Budget and verified EUR of one partner under one heading."""
+
+    budget: Decimal = ZERO
+    verified: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.verified
+
+
+@dataclass(frozen=True)
+class PartnerHeadingRow:
+    partner: MoneyRow
+    cells: list[MoneyCell]
+
+
+def money_by_partner_and_heading(
+    *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure], partners: list[MoneyRow], headings: list[MoneyRow]
+) -> list[PartnerHeadingRow]:
+    """Lay out budget and verified EUR per partner (rows) and heading (columns): two queries, whatever the rows.
+
+    `partners` and `headings` are the rows `money_by` gave for the same lines and expenses, so every pair is there.
+    """
+    budgets = {
+        (partner, category): total
+        for partner, category, total in lines.order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount"))
+    }
+    verified = {
+        (partner, category): total
+        for partner, category, total in expenses.verified()
+        .order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount_eur"))
+    }
+    return [
+        PartnerHeadingRow(
+            partner=row,
+            cells=[
+                MoneyCell(
+                    budget=budgets.get((row.key.pk, heading.key.pk), ZERO),
+                    verified=verified.get((row.key.pk, heading.key.pk), ZERO),
+                )
+                for heading in headings
+            ],
+        )
+        for row in partners
+    ]
+
+
+def has_activity_budget(activities: list[MoneyRow]) -> bool:
+    """Tell whether any budget is assigned to an activity: without, a table by activity shows only zeros."""
+    return any(row.key is not None and row.budget for row in activities)
+
+
 def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
     """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
     monthly = dict(
@@ -189,11 +251,12 @@ def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], mont
     return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
 
 
-def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
+def absorption_chart(*, project: Project, total: Decimal, expenses: QuerySet[Expenditure], today: datetime.date):
+    """Lay out the `expenses` verified by month against spending `total` evenly over the project."""
     months = min(project.elapsed_months(today), project.duration_months)
     return absorption_layout(
         months=project.duration_months,
-        total=budget.total_eligible_cost,
+        total=total,
         monthly=verified_by_month(project=project, expenses=expenses, months=months),
     )
 
@@ -262,7 +325,10 @@ class FinanceOverview:
     partner: Partner | None
     headings: list[MoneyRow]
     partners: list[MoneyRow]
+    # Empty when no budget is assigned to activities: the table would show only zeros.
     activities: list[MoneyRow]
+    # Directors' partner x heading table; empty for a partner.
+    partner_headings: list[PartnerHeadingRow]
     totals: MoneyRow
     eu_share_due: Decimal
     checks: list[RuleCheck]
@@ -275,7 +341,8 @@ def finance_overview(
 ) -> FinanceOverview | None:
     """Gather budget against declared and verified costs, the EU share and the rule checks.
 
-    With `partner`, only that partner's lines and expenses, and no project-wide checks. `planned_tranche` is the next
+    With `partner`, only that partner's lines and expenses, its chart scaled to its own budget, and no project-wide
+    checks. `planned_tranche` is the next
     pre-financing tranche as the contract plans it, if known.
     """
     budget = budget_current(project=project)
@@ -294,8 +361,13 @@ def finance_overview(
         verified=sum((h.verified for h in headings), ZERO),
     )
     due = eu_share_due(headings, budget)
-    checks, payments = [], None
+    activities = money_by("activity", lines=lines, expenses=expenses)
+    checks, payments, partners, partner_headings = [], None, [], []
     if partner is None:
+        partners = money_by("partner", lines=lines, expenses=expenses)
+        partner_headings = money_by_partner_and_heading(
+            lines=lines, expenses=expenses, partners=partners, headings=headings
+        )
         flexibility = budget_flexibility(project=project, budget=budget, today=today, headings=headings)
         checks = rule_checks(budget=budget, headings=headings, flexibility=flexibility.comparisons)
         payments = pre_financing(project=project, budget=budget, used=due, planned=planned_tranche)
@@ -303,13 +375,20 @@ def finance_overview(
         budget=budget,
         partner=partner,
         headings=headings,
-        partners=money_by("partner", lines=lines, expenses=expenses) if partner is None else [],
-        activities=money_by("activity", lines=lines, expenses=expenses),
+        partners=partners,
+        activities=activities if has_activity_budget(activities) else [],
+        partner_headings=partner_headings,
         totals=totals,
         eu_share_due=due,
         checks=checks,
         pre_financing=payments,
-        absorption=absorption_chart(project=project, budget=budget, expenses=expenses, today=today),
+        # A partner's chart is scaled to its own budget, the project's to the total eligible cost.
+        absorption=absorption_chart(
+            project=project,
+            total=budget.total_eligible_cost if partner is None else totals.budget,
+            expenses=expenses,
+            today=today,
+        ),
     )
 
 

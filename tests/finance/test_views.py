@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from finance.models import EUPayment, Expenditure, Receipt
 from tests.factories import (
+    ActivityFactory,
     BudgetFactory,
     BudgetLineFactory,
     CostCategoryFactory,
@@ -150,6 +151,93 @@ def test_partner_staff_see_only_their_own_money(client, world):
     assert overview.checks == [] and overview.partners == []
     csv_text = b"".join(client.get(reverse("finance:expense-csv")).streaming_content).decode()
     assert "B's taxi" not in csv_text
+
+
+def _verify(partner, category, amount, reviewer, activity=None):
+    return ExpenditureFactory(
+        partner=partner,
+        category=category,
+        activity=activity,
+        amount=Decimal(amount),
+        amount_eur=Decimal(amount),
+        status="verified",
+        reviewer=reviewer,
+    )
+
+
+def test_directors_see_a_partner_by_heading_table_and_partners_do_not(client, world):
+    equipment = CostCategoryFactory(code=3, name="Equipment")
+    budget = world.project.budgets.get()
+    BudgetLineFactory(budget=budget, partner=world.partner_a, category=equipment, amount=Decimal("250.50"))
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    _verify(world.partner_b, equipment, "99.99", world.director)
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"))
+    table = response.context["overview"].partner_headings
+    D = Decimal
+    cells = [(row.partner.key, [(cell.budget, cell.verified) for cell in row.cells]) for row in table]
+    assert cells == [
+        # Columns: 2. Travel, 3. Equipment.
+        (world.partner_a, [(D("1000.00"), D("1200.10")), (D("250.50"), D("0.00"))]),
+        (world.partner_b, [(D("2000.00"), D("0.00")), (D("0.00"), D("99.99"))]),
+    ]
+    assert [row.partner.budget for row in table] == [D("1250.50"), D("2000.00")]
+    html = response.content.decode()
+    assert 'id="by-partner-heading"' in html and html.count("over budget") == 2
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:overview"))
+    assert mine.context["overview"].partner_headings == []
+    assert 'id="by-partner-heading"' not in mine.content.decode()
+
+
+def test_a_partners_chart_is_scaled_to_its_own_budget(client, world):
+    client.force_login(world.staff_a)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 1,000.00"
+    client.force_login(world.director)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 3,000.00"
+
+
+def test_by_activity_shows_only_when_the_project_assigns_budget_to_activities(client, world):
+    activity = ActivityFactory(project=world.project, number=3)
+    _verify(world.partner_a, world.category, "10.00", world.director, activity=activity)
+    client.force_login(world.director)
+    for url, table in (("finance:overview", 'id="by-activity"'), ("finance:budget", 'id="budget-by-activity"')):
+        response = client.get(reverse(url))
+        assert table not in response.content.decode()
+    BudgetLineFactory(
+        budget=world.project.budgets.get(),
+        partner=world.partner_a,
+        category=world.category,
+        activity=activity,
+        amount=Decimal("300.00"),
+    )
+    overview = client.get(reverse("finance:overview"))
+    assert 'id="by-activity"' in overview.content.decode()
+    assert [(row.budget, row.verified) for row in overview.context["overview"].activities] == [
+        (Decimal("300.00"), Decimal("10.00")),
+        (Decimal("3000.00"), Decimal("0.00")),
+    ]
+    assert 'id="budget-by-activity"' in client.get(reverse("finance:budget")).content.decode()
+
+
+def test_a_negative_remaining_in_the_statement_is_marked_and_explained(client, world):
+    # Partner A: 1,000.00 budgeted, 1,200.10 verified: -200.10 remaining.
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    client.force_login(world.director)
+    workbook = load_workbook(io.BytesIO(client.get(reverse("finance:statement-xlsx")).content))
+    assert "By activity" not in workbook.sheetnames
+    sheet = workbook["By partner"]
+    rows = list(sheet.iter_rows())
+    overspent = next(row for row in rows if row[0].value == str(world.partner_a))
+    assert Decimal(str(overspent[4].value)).quantize(Decimal("0.01")) == Decimal("-200.10")
+    assert (overspent[4].font.color.rgb, overspent[4].fill.fgColor.rgb) == ("009C0006", "00FFC7CE")
+    within = next(row for row in rows if row[0].value == str(world.partner_b))
+    assert within[4].fill.fill_type is None
+    assert rows[-1][0].value == (
+        f"Warning: more is verified than budgeted, so the remaining amount is negative, for: {world.partner_a}."
+    )
+    # By heading, travel has 3,000.00 budgeted: nothing to warn of.
+    assert not any("Warning" in str(row[0].value) for row in workbook["By heading"].iter_rows())
 
 
 def _listed_and_exported(client, query):
@@ -441,8 +529,8 @@ def _grow(world, times):
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
         # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments,
-        # the contract version (the current one here);
-        ("director", "finance:overview", 18),
+        # the contract version (the current one here), the partner x heading table's budgets and costs;
+        ("director", "finance:overview", 20),
         ("staff_a", "finance:overview", 13),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
         ("observer", "finance:budget", 17),
