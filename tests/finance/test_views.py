@@ -499,6 +499,16 @@ def test_the_budget_page_of_another_version_keeps_its_query_count(client, world,
     assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
 
 
+@pytest.mark.parametrize("tranche", ["-1", "0", "NaN", "Infinity", "1e999", "9" * 5000, "\x00", "<b>1</b>"])
+def test_a_tampered_planned_tranche_is_refused_and_the_cap_used(client, world, tranche):
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"), {"tranche": tranche})
+    assert response.status_code == 200
+    assert response.context["overview"].pre_financing.planned is None
+    assert response.context["tranche_form"].errors
+    assert "<b>1</b>" not in response.content.decode()
+
+
 def _grow(world, times):
     reviewer = UserFactory()
     for index in range(times):
