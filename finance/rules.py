@@ -93,7 +93,7 @@ def heading_changes(
     direct = CostCategory.Kind.DIRECT
     before = {row.key: row for row in contract if row.kind == direct}
     after = {row.key: row for row in proposed if row.kind == direct}
-    return [
+    changes = [
         HeadingChange(
             key=key,
             label=(before.get(key) or after[key]).label,
@@ -103,6 +103,8 @@ def heading_changes(
         )
         for key in dict.fromkeys([*before, *after])
     ]
+    # A heading with nothing on either side (only draft expenses, say) has nothing to compare.
+    return [change for change in changes if change.contract or change.amount]
 
 
 def projected_spending(verified: Decimal, *, elapsed_months: int, duration_months: int) -> Decimal:

@@ -27,6 +27,8 @@ CONTRACT = [
 ]
 PROPOSED = [
     _row(1, "11500.00"),
+    # Only draft expenses: nothing on either side.
+    _row(6),
     _row(2, "3399.99"),
     _row(3, "2300.04"),
     _row(5, "100.00"),
