@@ -122,5 +122,5 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
     # One more than before the flexibility check: the contract version (here the current one).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(19):
         progress_report_document(report)
