@@ -30,6 +30,7 @@ from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
     MoneyRow,
     budget_current,
+    budget_flexibility,
     money_by,
     partner_list_with_money,
     verified_by_month,
@@ -283,6 +284,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
     )
     due = eu_share_due(headings, budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
+    # The budget and the spending up to the SAL, projected from the period's end, against the contract.
+    flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
     return {
         "budget_version": budget.version,
         "total_eligible_cost": money_json(budget.total_eligible_cost),
@@ -293,7 +296,10 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
         "eu_share_in_period": money_json(due - eu_share_due(before, budget)),
-        "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
+        "checks": [
+            dataclasses.asdict(check)
+            for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
+        ],
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
