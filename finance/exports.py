@@ -59,12 +59,15 @@ class XlsxSheet:
     def row(self, *values, bold=False):
         self.sheet.append([self._cell(value, bold) for value in values])
 
-    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None):
-        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold."""
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, bold_if=None):
+        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold.
+
+        `bold_if(row)`, if given, says which rows are written in bold too (computed lines).
+        """
         columns = tuple(columns)
         self.row(*(str(header) for header, _value in columns), bold=True)
         for row in rows:
-            self.row(*(value(row) for _header, value in columns))
+            self.row(*(value(row) for _header, value in columns), bold=bool(bold_if and bold_if(row)))
         if totals:
             self.row(*(value(totals) for _header, value in columns), bold=True)
 
@@ -79,8 +82,10 @@ MONEY_COLUMNS: tuple[Column, ...] = (
 
 
 def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
-    # The sheet's title heads the labels: "By heading" above the headings.
-    XlsxSheet(workbook, title).table(((title, attrgetter("label")), *MONEY_COLUMNS), rows, totals=totals)
+    # The sheet's title heads the labels: "By heading" above the headings; Annex III's computed lines in bold.
+    XlsxSheet(workbook, title).table(
+        ((title, attrgetter("label")), *MONEY_COLUMNS), rows, totals=totals, bold_if=attrgetter("is_subtotal")
+    )
 
 
 def _status_label(status: str) -> str:
@@ -132,7 +137,7 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     summary.row(_("EU contribution"), budget.eu_contribution)
     summary.row(_("Verified expenditure"), overview.totals.verified)
     summary.row(_("EU share due"), overview.eu_share_due)
-    _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
+    _money_sheet(workbook, _("By heading"), overview.annex, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
     _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)

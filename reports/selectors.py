@@ -24,12 +24,13 @@ from activities.selectors import (
     recordable_actions,
 )
 from core.formatters import ZERO, money_json, percent_of
+from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, Expenditure
 from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
-    MoneyRow,
     budget_current,
+    indirect_by_partner,
     money_by,
     partner_list_with_money,
     verified_by_month,
@@ -41,7 +42,8 @@ from .models import ProgressReport, ReportingPeriod
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
-SNAPSHOT_SCHEMA = 2
+# 3: headings in Annex III order with the computed lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate.
+SNAPSHOT_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ def _money_rows(rows: list[MoneyRow]) -> list[dict]:
             "verified_earlier_periods": money_json(row.verified_earlier_periods),
             "verified": money_json(row.verified),
             "percent": _percent_str(row.verified, row.budget),
+            "subtotal": row.is_subtotal,
         }
         for row in rows
     ]
@@ -264,16 +267,12 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         return None
     lines = BudgetLine.objects.filter(budget=budget)
     expenses, in_period = _sal_expenses(project, period)
-    headings = money_by("category", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    partners = money_by("partner", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-        verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
-        verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
-    )
+    period_filter = {"in_period": in_period, "period_start": period.start}
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses, **period_filter)
+    money = {"lines": lines, "expenses": expenses, "indirect": indirect, **period_filter}
+    headings = money_by("category", **money)
+    partners = money_by("partner", **money)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     return {
@@ -281,7 +280,7 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "total_eligible_cost": money_json(budget.total_eligible_cost),
         "eu_contribution": money_json(budget.eu_contribution),
         "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
-        "headings": _money_rows(headings),
+        "headings": _money_rows(annex_lines(headings)),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
