@@ -210,7 +210,7 @@ def money_by(
     rows = [row(obj, obj.pk, label(obj), getattr(obj, "kind", "")) for obj in sorted(objects, key=order)]
     if None in keys:
         rows.append(row(None, None, _("Not assigned")))
-    if dimension == "activity" and (indirect_budget or flat_rate):
+    if dimension == "activity" and indirect_budget:
         rows.append(
             _with_flat_rate(
                 MoneyRow(key=Kind.INDIRECT, label=_("Indirect costs (flat rate)"), budget=indirect_budget),

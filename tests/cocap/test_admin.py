@@ -17,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
-from finance.models import Budget, EUPayment, Expenditure, Receipt
+from finance.models import Budget, ContingencyAuthorisation, EUPayment, Expenditure, Receipt
 from partners.models import GoverningBody, Membership
 from reports import tasks
 from reports.models import ProgressReport, ReportedExpenditure
@@ -212,6 +212,14 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
     ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 6, 1), rate=Decimal("1050.25"))
     EUPayment.objects.create(project=world.project, number=1, received_on=datetime.date(2026, 2, 1), amount=1000)
+    ContingencyAuthorisation.objects.create(
+        partner=world.lead,
+        amount=Decimal("300.00"),
+        reference="AUT-2026-01",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="Delegazione UE",
+        recorded_by=world.director,
+    )
     Group.objects.create(name="Segreteria")
     TOTPDevice.objects.create(user=world.director, name="telefono")
     AccessAttempt.objects.create(
