@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity
+from core.formatters import money_text
 from core.models import Attachment, Reviewed
 from core.validators import validate_not_in_future
 from partners.models import Partner, Project, currency_validator
@@ -532,9 +533,9 @@ class ContingencyAuthorisation(models.Model):
             raise ValidationError(
                 {
                     "amount": _(
-                        "Authorisations would reach EUR %(total)s, more than the contingency reserve of the current "
-                        "budget (EUR %(reserve)s)."
+                        "Authorisations would reach %(total)s, more than the contingency reserve of the current "
+                        "budget (%(reserve)s)."
                     )
-                    % {"total": authorised + self.amount, "reserve": reserve}
+                    % {"total": money_text(authorised + self.amount), "reserve": money_text(reserve)}
                 }
             )

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from core.formatters import CENT, ZERO, cents
+from core.formatters import CENT, ZERO, cents, money_text
 from core.mail import notify_on_commit
 from core.services import (
     attachment_delete,
@@ -135,15 +135,15 @@ def _check_heading(expenditure: Expenditure, *, counted: Sequence[str]):
         raise ValidationError(
             {
                 "amount": _(
-                    "The contingency reserve authorised for %(partner)s is EUR %(authorised)s, of which other "
-                    "expenses take EUR %(taken)s: this one, EUR %(amount)s, would go EUR %(over)s beyond it."
+                    "The contingency reserve authorised for %(partner)s is %(authorised)s, of which other "
+                    "expenses take %(taken)s: this one, %(amount)s, would go %(over)s beyond it."
                 )
                 % {
                     "partner": partner,
-                    "authorised": authorised,
-                    "taken": taken,
-                    "amount": expenditure.amount_eur,
-                    "over": taken + expenditure.amount_eur - authorised,
+                    "authorised": money_text(authorised),
+                    "taken": money_text(taken),
+                    "amount": money_text(expenditure.amount_eur),
+                    "over": money_text(taken + expenditure.amount_eur - authorised),
                 }
             },
             code="contingency_over_authorised",
