@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from finance.models import EUPayment, Expenditure, Receipt
+from finance.models import ContingencyAuthorisation, CostCategory, EUPayment, Expenditure, Receipt
 from tests.factories import (
     BudgetFactory,
     BudgetLineFactory,
@@ -554,3 +554,38 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def test_the_expense_form_offers_no_indirect_heading_and_refuses_one_posted(client, world):
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    client.force_login(world.staff_a)
+    url = reverse("finance:expense-create")
+    offered = list(client.get(url).context["form"].fields["category"].queryset)
+    assert world.category in offered and indirect not in offered
+    response = client.post(url, _expense_form(world, category=indirect.pk))
+    assert "Indirect costs are not among them: they are a flat rate" in response.content.decode()
+    assert not Expenditure.objects.filter(category=indirect).exists()
+
+
+def test_each_partner_sees_only_its_own_contingency_authorisations(client, world):
+    reserve = CostCategoryFactory(code=8, name="Contingency reserve", kind=CostCategory.Kind.CONTINGENCY)
+    BudgetLineFactory(budget=world.project.budgets.get(), partner=world.partner_b, category=reserve)
+    for partner, amount in ((world.partner_a, "120.00"), (world.partner_b, "340.00")):
+        ContingencyAuthorisation.objects.create(
+            partner=partner,
+            amount=Decimal(amount),
+            reference=f"AUT-{amount}",
+            authorised_on=datetime.date(2026, 2, 2),
+            authorised_by="EU Delegation",
+        )
+    ExpenditureFactory(partner=world.partner_b, category=reserve, amount_eur=Decimal("40.00"), amount=Decimal("40.00"))
+    client.force_login(world.staff_b)
+    mine = client.get(reverse("finance:overview")).context["overview"].contingency
+    # B's draft of 40.00 takes its part of B's 340.00: 300.00 left.
+    assert [(row.partner, row.authorised, row.committed, row.available) for row in mine] == [
+        (world.partner_b, Decimal("340.00"), Decimal("40.00"), Decimal("300.00"))
+    ]
+    client.force_login(world.director)
+    page = client.get(reverse("finance:overview"))
+    assert {row.partner for row in page.context["overview"].contingency} == {world.partner_a, world.partner_b}
+    assert 'id="contingency"' in page.content.decode()
