@@ -441,3 +441,37 @@ def test_authorisations_stay_within_the_contingency_reserve(contingency):
         _authorise(partner, "400.01", reference="AUT-2")
     _authorise(partner, "400.00", reference="AUT-2")
     assert ContingencyAuthorisation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_contingency_expenses_declared_at_once_cannot_both_take_the_last_of_an_authorisation(contingency):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the partner's row lock is what PostgreSQL must show")
+    partner, heading = contingency
+    _authorise(partner, "500.00")
+    staff = staff_of(partner)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def declare():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            _declare(partner, "300.00", category=heading, actor=staff)
+            outcomes.append("saved")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=declare) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[1] == "saved" and "would go EUR 100.00 beyond it" in sorted(outcomes)[0]
+    assert Expenditure.objects.count() == 1
