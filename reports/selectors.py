@@ -280,6 +280,7 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "total_eligible_cost": money_json(budget.total_eligible_cost),
         "eu_contribution": money_json(budget.eu_contribution),
         "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
+        "indirect_rate_percent": _percent_str(budget.indirect_cap, Decimal(1)),
         "headings": _money_rows(annex_lines(headings)),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],

@@ -40,6 +40,7 @@ def test_director_prepares_edits_and_approves_a_sal(client, sal_world, django_ca
     content = response.content.decode()
     assert "Draft created" in content and "DRAFT – figures change until approval" in content
     assert "1,320.55" in content and 'id="approve-form"' in content
+    assert "Indirect costs are no expense: they are 7 % of each partner" in content
 
     response = client.post(
         reverse("reports:report-detail", args=[report.pk]),

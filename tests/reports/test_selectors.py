@@ -66,6 +66,7 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
     assert finance["eu_share_due"] == finance["eu_share_in_period"] == "1056.44"
     indirect = next(c for c in finance["checks"] if c["title"] == "Indirect costs verified")
     assert indirect["ok"]
+    assert finance["indirect_rate_percent"] == "7.0"
     assert finance["verified_by_month"] == ["0.00", "0.00", "1000.00", "0.00", "0.00", "250.55"]
 
 
