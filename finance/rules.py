@@ -4,12 +4,12 @@ rate, the budget flexibility and pre-financing, checked on figures the selectors
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from core.formatters import ZERO, cents, money_text, percent_text, rate_text
+from core.formatters import CENT, ZERO, cents, money_text, percent_text, rate_text
 
 from .annex import DIRECT_ELIGIBLE_KINDS
 from .models import Budget, CostCategory, EUPayment
@@ -32,8 +32,11 @@ class RuleCheck:
 
 
 def indirect_flat_rate(direct_eligible: Decimal, *, rate: Decimal, ceiling: Decimal) -> Decimal:
-    """Indirect costs of a partner: `rate` of its direct eligible costs (line 9), at most its indirect budget."""
-    return min(cents(direct_eligible * rate), ceiling)
+    """Indirect costs of a partner: `rate` of its direct eligible costs (line 9), at most its indirect budget.
+
+    Rounded down to the cent: the rate is a maximum, and the partners' amounts added up stay within it.
+    """
+    return min((direct_eligible * rate).quantize(CENT, rounding=ROUND_DOWN), ceiling)
 
 
 def eligible_verified(headings: list[MoneyRow], budget: Budget) -> Decimal:

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from finance.models import Budget, CostCategory, EUPayment
-from finance.rules import eu_share_due, rule_checks
+from finance.rules import eu_share_due, indirect_flat_rate, rule_checks
 from finance.selectors import MoneyRow, finance_overview, pre_financing
 from tests.factories import (
     ActivityFactory,
@@ -194,37 +194,37 @@ def flat_rate_world():
 def test_indirect_costs_are_the_flat_rate_of_each_partners_direct_eligible_costs_within_its_line(flat_rate_world):
     world = flat_rate_world
     overview = finance_overview(project=world.project, partner=None, today=datetime.date(2026, 6, 1))
-    # North: 7 % of 1,000.00 + 234.56 = 86.4192, 86.42 (its line allows 500.00); declared, of 1,244.56: 87.12.
-    # South: 7 % of 9,000.00 = 630.00, capped by its line at 560.00, declared too.
+    # North: 7 % of 1,000.00 + 234.56 = 86.4192, rounded down 86.41 (its line allows 500.00); declared, of
+    # 1,244.56: 87.1192, 87.11. South: 7 % of 9,000.00 = 630.00, capped by its line at 560.00, declared too.
     [indirect] = [row for row in overview.headings if row.kind == CostCategory.Kind.INDIRECT]
-    assert (indirect.budget, indirect.declared, indirect.verified) == (D("1060.00"), D("647.12"), D("646.42"))
+    assert (indirect.budget, indirect.declared, indirect.verified) == (D("1060.00"), D("647.11"), D("646.41"))
     assert [(row.line, row.is_subtotal, row.budget, row.verified) for row in overview.annex] == [
         (1, False, D("18000.00"), D("10000.00")),
         (7, True, D("18000.00"), D("10000.00")),
         (8, False, D("400.00"), D("234.56")),
         (9, True, D("18400.00"), D("10234.56")),
-        (10, False, D("1060.00"), D("646.42")),
-        (11, True, D("19460.00"), D("10880.98")),
+        (10, False, D("1060.00"), D("646.41")),
+        (11, True, D("19460.00"), D("10880.97")),
     ]
-    assert overview.totals.verified == D("10880.98")
-    # 80 % of 10,880.98 = 8,704.784.
+    assert overview.totals.verified == D("10880.97")
+    # 80 % of 10,880.97 = 8,704.776.
     assert overview.eu_share_due == overview.pre_financing.used == D("8704.78")
     assert {row.key: row.verified for row in overview.partners} == {
-        world.north: D("1320.98"),
+        world.north: D("1320.97"),
         world.south: D("9560.00"),
     }
     assert [(row.key, row.budget, row.verified) for row in overview.activities] == [
         (world.activity, D("10000.00"), D("1000.00")),
         (None, D("8400.00"), D("9234.56")),
-        (CostCategory.Kind.INDIRECT, D("1060.00"), D("646.42")),
+        (CostCategory.Kind.INDIRECT, D("1060.00"), D("646.41")),
     ]
 
 
 def test_a_partner_sees_its_own_flat_rate_and_eu_share(flat_rate_world):
     world = flat_rate_world
     mine = finance_overview(project=world.project, partner=world.north, today=datetime.date(2026, 6, 1))
-    assert (mine.totals.budget, mine.totals.verified) == (D("10900.00"), D("1320.98"))
-    # 80 % of 1,320.98 = 1,056.784.
+    assert (mine.totals.budget, mine.totals.verified) == (D("10900.00"), D("1320.97"))
+    # 80 % of 1,320.97 = 1,056.776.
     assert mine.eu_share_due == D("1056.78")
 
 
@@ -233,3 +233,17 @@ def test_the_eu_share_stays_within_the_contribution_with_the_flat_rate(flat_rate
     Budget.objects.filter(pk=world.budget.pk).update(eu_contribution=D("8000.00"))
     overview = finance_overview(project=world.project, partner=None, today=datetime.date(2026, 6, 1))
     assert overview.eu_share_due == D("8000.00")
+
+
+@pytest.mark.parametrize(
+    ("direct", "ceiling", "indirect"),
+    [
+        ("1000.00", "500.00", "70.00"),
+        ("0.50", "1.00", "0.03"),
+        ("1234.56", "86.41", "86.41"),
+        ("9000.00", "560.00", "560.00"),
+    ],
+)
+def test_the_flat_rate_is_rounded_down_and_capped_by_the_line(direct, ceiling, indirect):
+    # 7 % of 0.50 is 0.035: two partners rounded up would make 0.08, over 7 % of their 1.00.
+    assert indirect_flat_rate(D(direct), rate=D("0.07"), ceiling=D(ceiling)) == D(indirect)
