@@ -18,7 +18,6 @@ from .models import CostCategory
 
 Kind = CostCategory.Kind
 
-DIRECT_LINES = range(1, 7)
 SUBTOTAL_DIRECT = 7
 CONTINGENCY = 8
 TOTAL_DIRECT = 9
@@ -26,9 +25,6 @@ INDIRECT = 10
 TOTAL_ELIGIBLE = 11
 TAXES = 12
 TOTAL_ACCEPTED = 13
-
-# The line number each kind of heading other than direct costs is held on.
-KIND_LINE = {Kind.CONTINGENCY: CONTINGENCY, Kind.INDIRECT: INDIRECT, Kind.TAXES: TAXES}
 
 # Kinds of the total direct eligible costs (line 9): the base of the flat rate of indirect costs.
 DIRECT_ELIGIBLE_KINDS = (Kind.DIRECT, Kind.CONTINGENCY)
@@ -46,8 +42,7 @@ HEADINGS = [
     (CONTINGENCY, gettext_noop("Contingency reserve"), Kind.CONTINGENCY),
     (INDIRECT, gettext_noop("Indirect costs"), Kind.INDIRECT),
 ]
-# Line 12 is added (code 12, kind taxes) only where the contract makes taxes eligible.
-TAXES_HEADING = (TAXES, gettext_noop("Taxes"), Kind.TAXES)
+# Taxes, where the contract makes them eligible, are a heading an administrator adds: code 12, kind taxes.
 
 
 def _computed_lines():
@@ -91,10 +86,10 @@ class MoneyRow:
 MONEY_FIELDS = ("budget", "declared", "verified", "verified_in_period", "verified_earlier_periods")
 
 
-def sum_rows(rows: list[MoneyRow], *, key=None, label: str, kind: str = "", **flags) -> MoneyRow:
-    """Add up the money of `rows` in a new row."""
+def sum_rows(rows: list[MoneyRow], *, label: str, **fields) -> MoneyRow:
+    """Add up the money of `rows` in a new row with no key."""
     totals = {name: sum((getattr(row, name) for row in rows), ZERO) for name in MONEY_FIELDS}
-    return MoneyRow(key=key, label=label, kind=kind, **totals, **flags)
+    return MoneyRow(key=None, label=label, **totals, **fields)
 
 
 def annex_lines(headings: list[MoneyRow]) -> list[MoneyRow]:

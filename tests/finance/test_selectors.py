@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from finance.annex import annex_lines
 from finance.models import Budget, CostCategory, EUPayment
 from finance.rules import eu_share_due, indirect_flat_rate, rule_checks
 from finance.selectors import MoneyRow, finance_overview, pre_financing
@@ -247,3 +248,22 @@ def test_the_eu_share_stays_within_the_contribution_with_the_flat_rate(flat_rate
 def test_the_flat_rate_is_rounded_down_and_capped_by_the_line(direct, ceiling, indirect):
     # 7 % of 0.50 is 0.035: two partners rounded up would make 0.08, over 7 % of their 1.00.
     assert indirect_flat_rate(D(direct), rate=D("0.07"), ceiling=D(ceiling)) == D(indirect)
+
+
+def test_taxes_where_eligible_come_after_line_11_with_the_total_accepted_costs():
+    rows = [
+        MoneyRow(key=1, label="1", budget=D("1000.00"), verified=D("100.00"), kind="direct", line=1),
+        MoneyRow(key=10, label="10", budget=D("70.00"), verified=D("7.00"), kind="indirect", line=10),
+        MoneyRow(key=12, label="12", budget=D("30.00"), verified=D("3.00"), kind="taxes", line=12),
+    ]
+    lines = annex_lines(rows)
+    assert [(row.line, row.is_subtotal, row.budget, row.verified) for row in lines] == [
+        (1, False, D("1000.00"), D("100.00")),
+        (7, True, D("1000.00"), D("100.00")),
+        (9, True, D("1000.00"), D("100.00")),
+        (10, False, D("70.00"), D("7.00")),
+        (11, True, D("1070.00"), D("107.00")),
+        (12, False, D("30.00"), D("3.00")),
+        (13, True, D("1100.00"), D("110.00")),
+    ]
+    assert eu_share_due(rows, _budget()) == D("88.00")
