@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
-from finance.models import EUPayment, Receipt
+from finance.models import ContingencyAuthorisation, EUPayment, Receipt
 from partners.models import GoverningBody, Partner
 from reports.models import ProgressReport, ReportedExpenditure
 from tests.factories import (
@@ -66,6 +66,13 @@ def portal(db):
     )
     receipt.file.save("taxi.pdf", upload("taxi.pdf").file)
     EUPayment.objects.create(project=project, number=1, received_on=datetime.date(2026, 2, 1), amount=Decimal("1000"))
+    ContingencyAuthorisation.objects.create(
+        partner=lead,
+        amount=Decimal("200.00"),
+        reference="AUT-1",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="EU Delegation",
+    )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(
         project=project,
