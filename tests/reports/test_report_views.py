@@ -239,7 +239,7 @@ def _grow(world, times):
     [
         ("director", "list", 8),
         ("observer", "list", 8),
-        ("director", "draft", 24),  # 24: the flat-rate indirect costs take two
+        ("director", "draft", 27),
         ("director", "approved", 6),
         ("observer", "approved", 6),
     ],

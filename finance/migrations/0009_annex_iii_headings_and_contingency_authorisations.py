@@ -48,7 +48,7 @@ def number_headings_as_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0006_text_limits_and_form_tokens'),
+        ('finance', '0008_staff_members_and_timesheets'),
         ('partners', '0002_constraint_messages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
