@@ -24,13 +24,14 @@ from activities.selectors import (
     recordable_actions,
 )
 from core.formatters import ZERO, money_json, percent_of
+from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, Expenditure
 from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
-    MoneyRow,
     budget_current,
     budget_flexibility,
+    indirect_by_partner,
     money_by,
     partner_list_with_money,
     verified_by_month,
@@ -43,7 +44,8 @@ from .models import ContributionActivity, PartnerContribution, ProgressReport, R
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
 # 3: the project adds its contract number, region, partners by full name and the facts still assumed;
-# `sections` holds the narrative chapters of the EU interim report.
+# `sections` holds the narrative chapters of the EU interim report; headings in Annex III order with the computed
+# lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate.
 SNAPSHOT_SCHEMA = 3
 
 
@@ -173,6 +175,7 @@ def _money_rows(rows: list[MoneyRow]) -> list[dict]:
             "verified_earlier_periods": money_json(row.verified_earlier_periods),
             "verified": money_json(row.verified),
             "percent": _percent_str(row.verified, row.budget),
+            "subtotal": row.is_subtotal,
         }
         for row in rows
     ]
@@ -272,16 +275,12 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         return None
     lines = BudgetLine.objects.filter(budget=budget)
     expenses, in_period = _sal_expenses(project, period)
-    headings = money_by("category", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    partners = money_by("partner", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-        verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
-        verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
-    )
+    period_filter = {"in_period": in_period, "period_start": period.start}
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses, **period_filter)
+    money = {"lines": lines, "expenses": expenses, "indirect": indirect, **period_filter}
+    headings = money_by("category", **money)
+    partners = money_by("partner", **money)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     # The budget and the spending up to the SAL, projected from the period's end, against the contract.
@@ -291,7 +290,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "total_eligible_cost": money_json(budget.total_eligible_cost),
         "eu_contribution": money_json(budget.eu_contribution),
         "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
-        "headings": _money_rows(headings),
+        "indirect_rate_percent": _percent_str(budget.indirect_cap, Decimal(1)),
+        "headings": _money_rows(annex_lines(headings)),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
