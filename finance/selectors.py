@@ -5,10 +5,10 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -184,17 +184,49 @@ NOTHING = (ZERO, ZERO, ZERO, ZERO)
 SPENT_FIELDS = ("declared", "verified", "verified_in_period", "verified_earlier_periods")
 
 
-def _spent(
-    expenses: QuerySet[Expenditure], column: str, in_period: Q | None, period_start: datetime.date | None
-) -> dict:
-    """Sum declared and verified EUR by `column`, and the verified in the period and of those incurred earlier."""
+@dataclass(frozen=True)
+class ExpenseSums:
+    """Expenses' EUR summed by partner, heading, activity and day incurred, as `expense_sums` reads them.
+
+    Every money table sums these groups further, so one pass over the expenses serves the overview's tables.
+    """
+
+    # (partner id, category id, heading kind, activity id, date incurred, (declared, verified, in period, earlier))
+    groups: list[tuple]
+
+    def by(self, key, *, kinds=None, exclude_kinds=()) -> dict:
+        """Sum the groups by `key(group)`, of the headings of `kinds` (all if None) but those of `exclude_kinds`."""
+        totals = {}
+        for group in self.groups:
+            kind = group[2]
+            if kind in exclude_kinds or (kinds is not None and kind not in kinds):
+                continue
+            name = key(group)
+            money = group[5]
+            before = totals.get(name)
+            totals[name] = money if before is None else tuple(a + b for a, b in zip(before, money, strict=True))
+        return totals
+
+
+# What a column of money_by reads from a group of ExpenseSums.
+GROUP_KEYS = {"partner_id": itemgetter(0), "category_id": itemgetter(1), "activity_id": itemgetter(3)}
+
+
+def expense_sums(
+    expenses: QuerySet[Expenditure], *, in_period: Q | None = None, period_start: datetime.date | None = None
+) -> ExpenseSums:
+    """Sum declared and verified EUR of `expenses` by partner, heading, activity and day: one query.
+
+    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
+    incurred before `period_start`. Grouping by day rather than month keeps the database from a date function
+    per row (SQLite runs those in Python); the covering index on these columns makes it a single index scan.
+    """
     verified = Q(status=Expenditure.Status.VERIFIED)
     none = Value(ZERO, output_field=MONEY)
     period = verified & in_period if in_period is not None else None
-    return {
-        key: (declared or ZERO, verified or ZERO, in_period or ZERO, earlier or ZERO)
-        for key, declared, verified, in_period, earlier in expenses.order_by()
-        .values_list(column)
+    rows = (
+        expenses.order_by()
+        .values_list("partner_id", "category_id", "category__kind", "activity_id", "date_incurred")
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
             verified=Sum("amount_eur", filter=verified),
@@ -203,18 +235,33 @@ def _spent(
             if period is not None and period_start
             else none,
         )
-    }
+    )
+    return ExpenseSums(
+        groups=[
+            (partner, category, kind, activity, day, tuple(amount or ZERO for amount in money))
+            for partner, category, kind, activity, day, *money in rows
+        ]
+    )
+
+
+def _sums(
+    expenses: "QuerySet[Expenditure] | ExpenseSums", in_period: Q | None, period_start: datetime.date | None
+) -> ExpenseSums:
+    """Return the sums of `expenses`, read from the database unless the caller has them already."""
+    if isinstance(expenses, ExpenseSums):
+        return expenses
+    return expense_sums(expenses, in_period=in_period, period_start=period_start)
 
 
 def indirect_by_partner(
     *,
     budget: Budget,
     lines: QuerySet[BudgetLine],
-    expenses: QuerySet[Expenditure],
+    expenses: "QuerySet[Expenditure] | ExpenseSums",
     in_period: Q | None = None,
     period_start: datetime.date | None = None,
 ) -> dict[int, MoneyRow]:
-    """Each partner's indirect costs at the flat rate, keyed by partner id: two queries.
+    """Each partner's indirect costs at the flat rate, keyed by partner id: two queries, one with `ExpenseSums`.
 
     The budget's indirect rate of the partner's direct eligible costs (lines 1-6 and 8), at most the partner's
     indirect budget lines: for the declared and the verified costs, and with `in_period` (see `money_by`) for the
@@ -223,7 +270,8 @@ def indirect_by_partner(
     ceilings = dict(
         lines.filter(category__kind=Kind.INDIRECT).order_by().values_list("partner_id").annotate(total=Sum("amount"))
     )
-    base = _spent(expenses.filter(category__kind__in=DIRECT_ELIGIBLE_KINDS), "partner_id", in_period, period_start)
+    sums = _sums(expenses, in_period, period_start)
+    base = sums.by(GROUP_KEYS["partner_id"], kinds=DIRECT_ELIGIBLE_KINDS)
     rows = {}
     for partner_id in set(ceilings) | set(base):
         ceiling = ceilings.get(partner_id, ZERO)
@@ -250,12 +298,14 @@ def money_by(
     dimension: str,
     *,
     lines: QuerySet[BudgetLine],
-    expenses: QuerySet[Expenditure],
+    expenses: "QuerySet[Expenditure] | ExpenseSums",
     in_period: Q | None = None,
     period_start: datetime.date | None = None,
     indirect: dict[int, MoneyRow] | None = None,
 ) -> list[MoneyRow]:
     """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+
+    `expenses` may be their `expense_sums` already, which saves a query when several tables sum the same ones.
 
     With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
     incurred before `period_start`.
@@ -272,7 +322,7 @@ def money_by(
             indirect_budget += total
         else:
             budgets[key] += total
-    spent = _spent(expenses.exclude(category__kind=Kind.INDIRECT), column, in_period, period_start)
+    spent = _sums(expenses, in_period, period_start).by(GROUP_KEYS[column], exclude_kinds=(Kind.INDIRECT,))
     keys = set(budgets) | set(spent)
     if model is CostCategory:
         objects = CostCategory.objects.all()
@@ -339,7 +389,11 @@ class PartnerHeadingRow:
 
 
 def money_by_partner_and_heading(
-    *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure], partners: list[MoneyRow], headings: list[MoneyRow]
+    *,
+    lines: QuerySet[BudgetLine],
+    expenses: "QuerySet[Expenditure] | ExpenseSums",
+    partners: list[MoneyRow],
+    headings: list[MoneyRow],
 ) -> list[PartnerHeadingRow]:
     """Lay out budget and verified EUR per partner (rows) and heading (columns): two queries, whatever the rows.
 
@@ -351,13 +405,7 @@ def money_by_partner_and_heading(
         .values_list("partner_id", "category_id")
         .annotate(total=Sum("amount"))
     }
-    verified = {
-        (partner, category): total
-        for partner, category, total in expenses.verified()
-        .order_by()
-        .values_list("partner_id", "category_id")
-        .annotate(total=Sum("amount_eur"))
-    }
+    verified = {key: money[1] for key, money in _sums(expenses, None, None).by(itemgetter(0, 1)).items()}
     return [
         PartnerHeadingRow(
             partner=row,
@@ -378,20 +426,18 @@ def has_activity_budget(activities: list[MoneyRow]) -> bool:
     return any(isinstance(row.key, Activity) and row.budget for row in activities)
 
 
-def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
+def verified_by_month(
+    *, project: Project, expenses: "QuerySet[Expenditure] | ExpenseSums", months: int
+) -> list[Decimal]:
     """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
-    monthly = dict(
-        expenses.verified()
-        .order_by()
-        .annotate(month=TruncMonth("date_incurred"))
-        .values_list("month")
-        .annotate(total=Sum("amount_eur"))
-    )
+    monthly = _sums(expenses, None, None).by(lambda group: group[4].replace(day=1))
     start = project.start_date.replace(day=1)
-    return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
+    return [monthly.get(add_months(start, index), NOTHING)[1] for index in range(months)]
 
 
-def absorption_chart(*, project: Project, total: Decimal, expenses: QuerySet[Expenditure], today: datetime.date):
+def absorption_chart(
+    *, project: Project, total: Decimal, expenses: "QuerySet[Expenditure] | ExpenseSums", today: datetime.date
+):
     """Lay out the `expenses` verified by month against spending `total` evenly over the project."""
     months = min(project.elapsed_months(today), project.duration_months)
     return absorption_layout(
@@ -537,6 +583,8 @@ def finance_overview(
     expenses = Expenditure.objects.for_project(project)
     if partner is not None:
         lines, expenses = lines.filter(partner=partner), expenses.filter(partner=partner)
+    # One pass over the expenses feeds every table and the chart.
+    expenses = expense_sums(expenses)
     indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses)
     headings = money_by("category", lines=lines, expenses=expenses, indirect=indirect)
     totals = heading_total(headings, _("Total"))

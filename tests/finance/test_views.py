@@ -550,11 +550,11 @@ def _grow(world, times):
     ("role", "url", "queries"),
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
-        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
-        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
-        # the contract version (the current one here), the partner x heading table's budgets and costs.
-        ("director", "finance:overview", 23),
-        ("staff_a", "finance:overview", 16),
+        # budget, the expenses summed once (for every table and the chart), then budget lines and labels by
+        # heading, partner and activity, payments; the indirect budget lines, the contingency authorisations,
+        # the contract version (the current one here), the partner x heading table's budgets.
+        ("director", "finance:overview", 18),
+        ("staff_a", "finance:overview", 13),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
         ("observer", "finance:budget", 17),
         ("staff_a", "finance:budget", 13),
