@@ -45,6 +45,7 @@ from .permissions import (
 )
 from .selectors import (
     PROCUREMENT_REPORTED_ABOVE,
+    PagedByKeys,
     budget_annex,
     budget_breakdown,
     budget_flexibility,
@@ -211,7 +212,7 @@ def _filtered_expenses(request) -> tuple[Project, ExpenseFilterForm, QuerySet[Ex
 def expense_list(request):
     """List the expenses the user may see, filtered by status, partner and heading."""
     project, form, expenses = _filtered_expenses(request)
-    page = Paginator(expenses, 25).get_page(request.GET.get("page"))
+    page = Paginator(PagedByKeys(expenses), 25).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/expense_list.html",

@@ -246,6 +246,27 @@ def test_a_negative_remaining_in_the_statement_is_marked_and_explained(client, w
     assert not any("Warning" in str(row[0].value) for row in workbook["By heading"].iter_rows())
 
 
+def test_the_expense_list_pages_newest_first_and_only_what_the_user_may_see(client, world):
+    # 28 more of partner B's expenses, on days 1-28 of April, two of them on the same day as the dates tie.
+    for day in range(1, 29):
+        ExpenditureFactory(
+            partner=world.partner_b,
+            category=world.category,
+            author=world.staff_b,
+            date_incurred=datetime.date(2026, 4, 1 if day == 28 else day),
+            description=f"April {day}",
+        )
+    client.force_login(world.director)
+    first = client.get(reverse("finance:expense-list")).context["page"]
+    second = client.get(reverse("finance:expense-list"), {"page": 2}).context["page"]
+    assert first.paginator.count == 30
+    assert [e.description for e in first][:3] == ["April 27", "April 26", "April 25"]
+    # The two on April 1st, the later one first; then the March expenses, the later one first too.
+    assert [e.description for e in second] == ["April 2", "April 28", "April 1", "Seminar room", "B's taxi"]
+    client.force_login(world.staff_a)
+    assert [e.description for e in client.get(reverse("finance:expense-list")).context["page"]] == ["Seminar room"]
+
+
 def _listed_and_exported(client, query):
     """Return the descriptions the list page shows and those its CSV export writes, for the same query string."""
     listed = [e.description for e in client.get(reverse("finance:expense-list"), query).context["page"].object_list]
