@@ -82,6 +82,46 @@ def test_statement_totals_equal_the_page_and_user_text_stays_text(client, cocap)
     assert [label.split(".")[0] for label in labels] == [str(line) for line in range(1, 12)]
 
 
+def test_statement_writes_every_expense_value_as_entered(client):
+    project = ProjectFactory()
+    partner = PartnerFactory(project=project)
+    category = CostCategoryFactory(code=2)
+    BudgetFactory(project=project)
+    activity = ActivityFactory(project=project, number=3)
+    ExpenditureFactory(
+        partner=partner,
+        category=category,
+        activity=activity,
+        date_incurred=datetime.date(2026, 2, 3),
+        description="  <Tom & Jerry> \x07",
+        supplier="Rossi & Figli",
+        document_ref="F-1",
+        amount=Decimal("1234.56"),
+        currency="BRL",
+        exchange_rate=Decimal("6.250000"),
+        amount_eur=Decimal("197.53"),
+        status="submitted",
+    )
+    ExpenditureFactory(
+        partner=partner,
+        category=category,
+        amount=Decimal("0.01"),
+        amount_eur=Decimal("0.01"),
+        status="verified",
+        reviewer=UserFactory(),
+    )
+    client.force_login(director_of(project))
+    workbook = load_workbook(io.BytesIO(client.get(reverse("finance:statement-xlsx")).content))
+    rows = list(workbook["Declared expenses"].iter_rows())
+    assert [[cell.value for cell in row] for row in rows[1:]] == [
+        ["2026-02-03", partner.organisation.short_name, "2", 3, "  <Tom & Jerry> ", "Rossi & Figli", "F-1",
+         "Submitted", 1234.56, "BRL", 6.25, 197.53],
+        ["2026-03-10", partner.organisation.short_name, "2", None, "Seminar room", None, None, "Verified", 0.01, "EUR",
+         1, 0.01],
+    ]  # fmt: skip
+    assert [cell.number_format for cell in rows[1][8:]] == ["#,##0.00", "General", "#,##0.00", "#,##0.00"]
+
+
 def test_expense_csv_neutralises_formulas(client, cocap):
     client.force_login(director_of(cocap))
     response = client.get(reverse("finance:expense-csv"), {"status": "verified"})
