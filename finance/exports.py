@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -206,20 +207,22 @@ def _xlsx_rows(rows: Iterable[list], money_style: int, first: int = 2) -> Iterat
 
 def _with_rows(xlsx: bytes, path: str, rows: Iterable[str]) -> bytes:
     """Return the workbook `xlsx` with `rows` added at the end of the sheet stored at `path`."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename != path:
-                target.writestr(item, data)
-                continue
-            head, tail = data.split(b"</sheetData>")
-            with target.open(item.filename, "w") as sheet:
-                sheet.write(head)
-                for row in rows:
-                    sheet.write(row.encode())
-                sheet.write(b"</sheetData>" + tail)
-    return buffer.getvalue()
+    # Built in a file rather than in memory: only the finished workbook is read into memory, once.
+    with tempfile.TemporaryFile() as file, zipfile.ZipFile(io.BytesIO(xlsx)) as source:
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename != path:
+                    target.writestr(item, data)
+                    continue
+                head, tail = data.split(b"</sheetData>")
+                with target.open(item.filename, "w") as sheet:
+                    sheet.write(head)
+                    for row in rows:
+                        sheet.write(row.encode())
+                    sheet.write(b"</sheetData>" + tail)
+        file.seek(0)
+        return file.read()
 
 
 def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:

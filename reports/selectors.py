@@ -31,6 +31,7 @@ from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
     budget_current,
     budget_flexibility,
+    expense_sums,
     indirect_by_partner,
     money_by,
     partner_list_with_money,
@@ -275,9 +276,10 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         return None
     lines = BudgetLine.objects.filter(budget=budget)
     expenses, in_period = _sal_expenses(project, period)
-    period_filter = {"in_period": in_period, "period_start": period.start}
-    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses, **period_filter)
-    money = {"lines": lines, "expenses": expenses, "indirect": indirect, **period_filter}
+    # Summed once for the tables by heading and partner, the flat rate and the months.
+    expenses = expense_sums(expenses, in_period=in_period, period_start=period.start)
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses)
+    money = {"lines": lines, "expenses": expenses, "indirect": indirect}
     headings = money_by("category", **money)
     partners = money_by("partner", **money)
     totals = heading_total(headings, _("Total"))

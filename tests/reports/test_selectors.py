@@ -141,7 +141,7 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ProgressEntryFactory(action=action, partner=sal_world.lead, status="approved", reviewer=sal_world.director)
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
-    # The indicators' values (3), the flat-rate indirect costs (2), the contract version (1), the report's facts
-    # and sections (2).
-    with django_assert_num_queries(23):
+    # The indicators' values (3), the expenses summed once for every money table and the months (1), the indirect
+    # budget lines (1), the contract version (1), the report's facts and sections (2).
+    with django_assert_num_queries(20):
         progress_report_document(report)
