@@ -663,7 +663,11 @@ class PagedByKeys:
         return self.count()
 
     def __getitem__(self, window: slice) -> QuerySet:
-        return self.queryset.filter(pk__in=self.queryset.values("pk")[window])
+        # The rows are read by key alone, with the joins and order of `queryset`: its filters are in the keys
+        # already, and repeating them leads PostgreSQL to join every row before picking the page's.
+        rows = self.queryset.model._default_manager.filter(pk__in=self.queryset.values("pk")[window])
+        rows.query.select_related = self.queryset.query.select_related
+        return rows.order_by(*self.queryset.query.order_by)
 
 
 def expenditure_statement_list(*, user, project: Project, partner: Partner | None) -> QuerySet[Expenditure]:
