@@ -305,7 +305,8 @@ def money_by(
 ) -> list[MoneyRow]:
     """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
 
-    `expenses` may be their `expense_sums` already, which saves a query when several tables sum the same ones.
+    `expenses` may be their `expense_sums` already (`in_period` is then the one they were summed with), which saves
+    a query when several tables sum the same expenses.
 
     With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
     incurred before `period_start`.
