@@ -30,7 +30,7 @@ def main():
     from reports.exports import XLSX_TYPE, progress_report_xlsx
     from reports.models import ProgressReport, ReportingPeriod
     from reports.pdf import progress_report_html
-    from reports.selectors import progress_report_document
+    from reports.selectors import progress_report_document, progress_report_figures
 
     project = load_cocap_demo()
     grow(project, times)
@@ -61,6 +61,11 @@ def main():
     results["weasyprint_peak_mib"] = peak_mib(lambda: html_to_pdf(html, supplements=supplements))
 
     # The whole path a director triggers: approve (snapshot); the test settings' task backend renders at once.
+    variances = progress_report_figures(report)["finance"]["variances"]
+    explanations = {v["category"]: "Bench." for v in variances if v["required"]}
+    report = services.progress_report_financial_update(
+        actor=director, report=report, revision=report.revision, explanations=explanations
+    )
     started = time.perf_counter()
     report = services.progress_report_approve(actor=director, report=report, revision=report.revision)
     results["approve_and_render_seconds"] = round(time.perf_counter() - started, 3)

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
+from .models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
 
 
 @admin.register(ReportingPeriod)
@@ -90,6 +90,25 @@ class ReportSectionAdmin(HistoryAdmin):
     list_select_related = ["report__period__project", "activity", "edited_by"]
     # Sections are compiled and edited in the portal, which keeps approved SALs unchanged.
     readonly_fields = ["report", "kind", "activity", "edited_by", "edited_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.report.status == ProgressReport.Status.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HeadingVariance)
+class HeadingVarianceAdmin(HistoryAdmin):
+    list_display = ["report", "category"]
+    list_filter = ["category", "report__period__project"]
+    search_fields = ["explanation"]
+    list_select_related = ["report__period__project", "category"]
+    # Written in the portal's financial report of a draft; an approved SAL keeps them as they were.
+    readonly_fields = ["report", "category"]
 
     def has_add_permission(self, request):
         return False

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
-from core.validators import SAL_SUMMARY_MAX_CHARS
+from core.validators import REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS
 
 from .models import ProgressReport
 
@@ -88,3 +88,47 @@ class ReportSectionsForm(HiddenFieldErrorsMixin, forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("section_")
         }
+
+
+class ReportFinancialForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    """The draft's financial report: an explanation per heading that strays from plan, other funding, the forecast."""
+
+    revision = RevisionField()
+
+    class Meta:
+        model = ProgressReport
+        fields = ["other_donors_eur", "in_kind_eur", "interest_eur", "funding_note", "forecast_eur", "forecast_note"]
+        help_texts = {
+            "other_donors_eur": _("Funding from donors other than the EU, to the period end."),
+            "in_kind_eur": _("The value of contributions in kind, to the period end."),
+            "interest_eur": _("Interest the pre-financing earned: the Commission may recover it."),
+        }
+
+    def __init__(self, *args, variances, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("funding_note", "forecast_note"):
+            self.fields[name] = LimitedTextField(
+                label=self.fields[name].label, required=False, max_chars=REVIEW_NOTE_MAX_CHARS, rows=3
+            )
+        self.variance_fields = []
+        for variance in variances:
+            name = f"explanation_{variance['category']}"
+            help_text = _("Planned by now EUR %(planned)s, verified EUR %(verified)s (%(percent)s %%).") % {
+                "planned": variance["planned"],
+                "verified": variance["verified"],
+                "percent": variance["percent"] or "–",
+            }
+            self.fields[name] = LimitedTextField(
+                label=_("Variance of %(heading)s") % {"heading": variance["label"]}
+                + (" *" if variance["required"] else ""),
+                required=False,
+                max_chars=REVIEW_NOTE_MAX_CHARS,
+                rows=3,
+                initial=variance["explanation"],
+                help_text=help_text,
+            )
+            self.variance_fields.append(name)
+
+    def explanations(self) -> dict[int, str]:
+        """Each heading's explanation, by heading id."""
+        return {int(name.removeprefix("explanation_")): self.cleaned_data[name] for name in self.variance_fields}

@@ -25,14 +25,16 @@ from activities.selectors import (
 )
 from core.formatters import ZERO, money_json, percent_of
 from finance.charts import absorption_layout
-from finance.models import Budget, BudgetLine, Expenditure
-from finance.rules import eu_share_due, rule_checks
+from finance.models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure
+from finance.rules import eu_share_due, heading_variance, pre_financing_status, rule_checks
 from finance.selectors import (
+    PROCUREMENT_REPORTED_ABOVE,
     MoneyRow,
     budget_current,
     budget_flexibility,
     money_by,
     partner_list_with_money,
+    procurement_contracts_reported,
     verified_by_month,
 )
 from partners.models import GoverningBody, Partner, Project
@@ -257,7 +259,7 @@ def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[E
     return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
 
 
-def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
+def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report: ProgressReport) -> dict | None:
     """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
 
     Each verified expense is reported once, by one SAL; so SAL 1..n's period figures add up to SAL n's cumulative.
@@ -298,6 +300,86 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
+        **_sal_financial_report(report, budget=budget, headings=headings, verified=totals.verified, eu_share=due),
+    }
+
+
+# The headings a variance is explained for: those partners spend on; indirect costs follow them at a flat rate.
+VARIANCE_KINDS = (CostCategory.Kind.DIRECT, CostCategory.Kind.CONTINGENCY)
+
+
+def _sal_financial_report(
+    report: ProgressReport, *, budget: Budget, headings: list[MoneyRow], verified: Decimal, eu_share: Decimal
+) -> dict:
+    """The EU financial report's parts besides the tables: variances, sources of funding, contracts, forecast."""
+    period, project = report.period, report.project
+    elapsed = project.elapsed_months(period.end)
+    explained = dict(report.variances.values_list("category_id", "explanation"))
+    variances = []
+    for row in headings:
+        if row.key is None or row.kind not in VARIANCE_KINDS or getattr(row, "is_subtotal", False):
+            continue
+        variance = heading_variance(
+            budget=row.budget,
+            verified=row.verified,
+            elapsed_months=elapsed,
+            duration_months=project.duration_months,
+            threshold=budget.flexibility_threshold,
+        )
+        variances.append(
+            {
+                "category": row.key.pk,
+                "label": row.label,
+                "budget": money_json(row.budget),
+                "planned": money_json(variance.planned),
+                "verified": money_json(row.verified),
+                "deviation": money_json(variance.deviation),
+                "percent": str(variance.percent) if variance.percent is not None else None,
+                "required": variance.needs_explanation,
+                "explanation": explained.get(row.key.pk, ""),
+            }
+        )
+    payments = list(EUPayment.objects.filter(project=project, received_on__lte=period.end).order_by("number"))
+    tranche = pre_financing_status(payments=payments, budget=budget, used=eu_share)
+    own_funds = verified - eu_share
+    funding = report.other_donors_eur + report.in_kind_eur
+    contracts = procurement_contracts_reported(project=project, until=period.end)
+    return {
+        "variance_threshold_percent": _percent_str(budget.flexibility_threshold, Decimal(1)),
+        "variances": variances,
+        "sources": {
+            "eu_pre_financing_received": money_json(tranche.received),
+            "eu_share": money_json(eu_share),
+            "own_funds": money_json(own_funds),
+            "other_donors": money_json(report.other_donors_eur),
+            "in_kind": money_json(report.in_kind_eur),
+            "total": money_json(eu_share + own_funds + funding),
+            "interest": money_json(report.interest_eur),
+            "note": report.funding_note,
+        },
+        "contracts": [
+            {
+                "partner": contract.partner.organisation.name,
+                "reference": contract.reference,
+                "supplier": contract.supplier,
+                "subject": contract.subject,
+                "amount": money_json(contract.amount),
+                "procedure": str(contract.get_procedure_display()),
+                "signed_on": contract.signed_on.isoformat(),
+                "expenses": len(contract.expenses.all()),
+                "paid": money_json(sum((e.amount_eur for e in contract.expenses.all()), ZERO)),
+            }
+            for contract in contracts
+        ],
+        "contracts_above": money_json(PROCUREMENT_REPORTED_ABOVE),
+        "forecast": {"amount": money_json(report.forecast_eur), "note": report.forecast_note},
+        "payment_request": {
+            "received": money_json(tranche.received),
+            "needed": money_json(tranche.needed_for_next) if tranche.needed_for_next is not None else None,
+            "used": money_json(tranche.used),
+            "shortfall": money_json(tranche.shortfall),
+            "requestable": money_json(tranche.requestable),
+        },
     }
 
 
@@ -399,7 +481,7 @@ def progress_report_figures(report: ProgressReport) -> dict:
             },
             "activities": _sal_activities(project, period, elapsed),
             "sections": _sal_sections(report),
-            "finance": _sal_finance(project, period, elapsed),
+            "finance": _sal_finance(project, period, elapsed, report),
             "pending": _sal_pending(project, period),
         }
 

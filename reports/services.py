@@ -6,10 +6,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.services import lock_for_change, save_audited
+from core.services import delete_audited, lock_for_change, save_audited
 from finance.models import Expenditure
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
+from .models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
 from .permissions import user_can_prepare_report
 from .selectors import progress_report_figures, report_sections_compile
 from .tasks import progress_report_render
@@ -137,6 +137,39 @@ def progress_report_sections_update(*, actor, report: ProgressReport, texts: dic
     return locked
 
 
+FINANCIAL_FIELDS = ("other_donors_eur", "in_kind_eur", "interest_eur", "funding_note", "forecast_eur", "forecast_note")
+
+
+@transaction.atomic
+def progress_report_financial_update(
+    *, actor, report: ProgressReport, revision: int, explanations: dict[int, str], **fields
+) -> ProgressReport:
+    """Save the draft's financial report: the variance explanations by heading id, other funding and the forecast."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    for name in FINANCIAL_FIELDS:
+        if name in fields:
+            setattr(locked, name, fields[name])
+    locked.full_clean()
+    existing = {variance.category_id: variance for variance in locked.variances.all()}
+    for category_id, text in explanations.items():
+        variance = existing.get(category_id)
+        if not text.strip():
+            if variance is not None:
+                delete_audited(variance, actor)
+            continue
+        if variance is None:
+            variance = HeadingVariance(report=locked, category_id=category_id)
+        elif variance.explanation == text:
+            continue
+        variance.explanation = text
+        save_audited(variance, actor)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
 @transaction.atomic
 def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
     """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
@@ -151,6 +184,23 @@ def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> 
     candidates = Expenditure.objects.for_project(period.project).filter(date_incurred__lte=period.end)
     list(candidates.select_for_update(of=("self",)).values_list("pk"))
     locked.snapshot = progress_report_figures(locked)
+    unexplained = [
+        variance["label"]
+        for variance in (locked.snapshot["finance"] or {}).get("variances", [])
+        if variance["required"] and not variance["explanation"].strip()
+    ]
+    if unexplained:
+        raise ValidationError(
+            _(
+                "Before approval, explain why these headings stray from plan by more than %(threshold)s %%: "
+                "%(headings)s. Write it in the financial report."
+            )
+            % {
+                "threshold": locked.snapshot["finance"]["variance_threshold_percent"],
+                "headings": "; ".join(unexplained),
+            },
+            code="variance_unexplained",
+        )
     unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)
     ReportedExpenditure.objects.bulk_create(
         ReportedExpenditure(report=locked, expenditure_id=pk) for pk in unreported.values_list("pk", flat=True)

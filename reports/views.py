@@ -19,6 +19,7 @@ from .forms import (
     ProgressReportApproveForm,
     ProgressReportCreateForm,
     ProgressReportForm,
+    ReportFinancialForm,
     ReportSectionsForm,
     VerifyForm,
 )
@@ -28,6 +29,7 @@ from .selectors import (
     dashboard_director,
     dashboard_partner,
     progress_report_document,
+    progress_report_figures,
     progress_report_find_by_hash,
     progress_report_get,
     project_overview,
@@ -234,3 +236,33 @@ def report_sections_compile(request, pk):
             revision=form.cleaned_data["revision"],
         )
     return redirect("reports:report-sections", pk=report.pk)
+
+
+def report_financial(request, pk):
+    """Edit the draft's financial report: variance explanations, other funding and the next period's forecast."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if not user_can_change_report(request.user, report):
+        raise PermissionDenied(_("Only the directors edit a SAL in draft."))
+    finance = progress_report_figures(report)["finance"] or {}
+    form = ReportFinancialForm(
+        request.POST or None,
+        instance=report,
+        variances=finance.get("variances", []),
+        initial={"revision": report.revision},
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in ReportFinancialForm.Meta.fields}
+        try:
+            services.progress_report_financial_update(
+                actor=request.user,
+                report=progress_report_get(user=request.user, pk=pk),
+                revision=form.cleaned_data["revision"],
+                explanations=form.explanations(),
+                **fields,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Financial report saved."))
+            return redirect("reports:report-detail", pk=report.pk)
+    return render(request, "reports/report_financial.html", {"report": report, "form": form, "finance": finance})

@@ -53,7 +53,16 @@ def _real_arguments(portal):
         ("reports:report-create",): {"number": portal.period.number},
         tuple(
             f"reports:report-{view}"
-            for view in ("detail", "approve", "render-retry", "pdf", "xlsx", "sections", "sections-compile")
+            for view in (
+                "detail",
+                "approve",
+                "render-retry",
+                "pdf",
+                "xlsx",
+                "sections",
+                "sections-compile",
+                "financial",
+            )
         ): {"pk": portal.report.pk},
         ("admin:auth_user_password_change",): {"id": portal.admin.pk},
         ("admin:view_on_site",): {"content_type_id": partner_type.pk, "object_id": portal.lead.pk},

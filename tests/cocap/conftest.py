@@ -13,7 +13,7 @@ from activities.models import Evidence, IndicatorValue
 from finance import services as finance_services
 from finance.models import EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import ProgressReport, ReportedExpenditure, ReportSection
+from reports.models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportSection
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -84,6 +84,7 @@ def portal(db):
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
     ReportSection.objects.create(report=report, kind=ReportSection.Kind.LESSONS, text="Lessons of the period.")
+    HeadingVariance.objects.create(report=report, category=category, explanation="Travel moved to the second year.")
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
     approved_report = ProgressReport.objects.create(
         period=period,

@@ -21,7 +21,7 @@ from finance import services as finance_services
 from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt, StaffMember
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import ProgressReport, ReportedExpenditure, ReportSection
+from reports.models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportSection
 from tests.factories import ExchangeRateFactory, UserFactory
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
@@ -42,6 +42,7 @@ NOT_ADDED_IN_ADMIN = {
     "reports.progressreport",
     "reports.reportedexpenditure",
     "reports.reportsection",
+    "reports.headingvariance",
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
@@ -212,6 +213,7 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     )
     world.draft_sal = ProgressReport.objects.create(period=world.period2, created_by=world.director)
     ReportSection.objects.create(report=world.draft_sal, kind=ReportSection.Kind.LESSONS, text="Lezioni apprese")
+    HeadingVariance.objects.create(report=world.draft_sal, category=world.expense.category, explanation="Ritardi")
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
     member = StaffMember(

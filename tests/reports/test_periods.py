@@ -13,7 +13,8 @@ from finance.models import Expenditure
 from finance.services import expenditure_verify
 from reports.models import ProgressReport, ReportedExpenditure
 from reports.selectors import progress_report_document, progress_report_figures
-from reports.services import progress_report_approve, progress_report_create
+from reports.services import progress_report_create
+from tests.factories import sal_approve as progress_report_approve
 
 
 def _approve(world, period, django_capture_on_commit_callbacks) -> ProgressReport:

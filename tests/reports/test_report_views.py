@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from reports import services
 from reports.models import ProgressReport
-from tests.factories import ProjectFactory, ReportingPeriodFactory, director_of
+from tests.factories import ProjectFactory, ReportingPeriodFactory, director_of, sal_approve
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def draft(sal_world):
 def approved(sal_world, django_capture_on_commit_callbacks):
     report = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=report, revision=report.revision)
+        sal_approve(actor=sal_world.director, report=report, revision=report.revision)
     return ProgressReport.objects.get(pk=report.pk)
 
 
@@ -49,6 +49,23 @@ def test_director_prepares_edits_and_approves_a_sal(client, sal_world, django_ca
     assert "Summary saved." in response.content.decode()
     assert "A &lt;i&gt;good&lt;/i&gt; semester." in response.content.decode()
 
+    # Human resources strays from plan by more than 15 %: approval waits for the explanation.
+    report.refresh_from_db()
+    response = client.post(
+        reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision}, follow=True
+    )
+    assert "explain why these headings stray from plan" in response.content.decode()
+    category = sal_world.budget.lines.first().category_id
+    response = client.post(
+        reverse("reports:report-financial", args=[report.pk]),
+        {
+            "revision": report.revision,
+            **dict.fromkeys(("other_donors_eur", "in_kind_eur", "interest_eur", "forecast_eur"), "0"),
+            f"explanation_{category}": "Hiring started in March.",
+        },
+        follow=True,
+    )
+    assert "Financial report saved." in response.content.decode()
     report.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision})
@@ -238,7 +255,7 @@ def _grow(world, times):
     [
         ("director", "list", 8),
         ("observer", "list", 8),
-        ("director", "draft", 25),
+        ("director", "draft", 28),
         ("director", "approved", 6),
         ("observer", "approved", 6),
     ],
