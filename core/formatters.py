@@ -1,5 +1,6 @@
 """Money and percentages, rounded and written one way for pages, the SAL PDF, its snapshot and the exports."""
 
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
@@ -41,3 +42,8 @@ def percent_text(part: Decimal, whole: Decimal) -> str:
 def rate_text(rate: Decimal) -> str:
     """Write a rate such as 0.0700 as a plain percentage number: 7."""
     return f"{(rate * 100).normalize():f}"
+
+
+def months_text(first: datetime.date, last: datetime.date) -> str:
+    """Write a month as 2026-03, and a range of months as the first and the last joined by an en dash."""
+    return f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"

@@ -16,13 +16,20 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from core.formatters import months_text
 from partners.models import Project
 
-from .models import Expenditure
-from .selectors import FinanceOverview, MoneyRow
+from .models import Budget, Expenditure
+from .selectors import FinanceOverview, MoneyRow, RateUsed, exchange_rates_used
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
+# Exchange rates keep the six decimals the Commission publishes.
+RATE_FORMAT = "#,##0.000000"
+
+
+class Rate(Decimal):
+    """An exchange rate: a sheet shows it with six decimals, where money has two."""
 
 
 def neutralise(text: str) -> str:
@@ -35,7 +42,7 @@ Column = tuple[str, Callable[[object], object]]
 
 
 class XlsxSheet:
-    """A write-only sheet: money as numbers with two decimals, user text never read as a formula."""
+    """A write-only sheet: money as numbers with two decimals, rates with six, user text never read as a formula."""
 
     def __init__(self, workbook, title):
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
@@ -46,7 +53,7 @@ class XlsxSheet:
         # need a cell object.
         if isinstance(value, Decimal):
             cell = WriteOnlyCell(self.sheet, value=value)
-            cell.number_format = MONEY_FORMAT
+            cell.number_format = RATE_FORMAT if isinstance(value, Rate) else MONEY_FORMAT
             return cell
         if isinstance(value, str) and (bold or value.startswith("=")):
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -87,6 +94,10 @@ def _status_label(status: str) -> str:
     return str(Expenditure.Status(status).label)
 
 
+def _rate_method_label(method: str) -> str:
+    return str(Budget.RateMethod(method).label)
+
+
 # The expenses' columns in the CSV export and the statement: the header, the field read, how its value is written
 # (None: as it is).
 EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
@@ -100,8 +111,9 @@ EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
     (gettext_lazy("Status"), "status", _status_label),
     (gettext_lazy("Amount"), "amount", None),
     (gettext_lazy("Currency"), "currency", None),
-    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", None),
+    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", Rate),
     (gettext_lazy("Amount (EUR)"), "amount_eur", None),
+    (gettext_lazy("Exchange-rate method"), "rate_method", _rate_method_label),
 )
 
 
@@ -117,8 +129,25 @@ def _expense_rows(expenses: QuerySet[Expenditure]) -> Iterator[list]:
         yield [write(value) if write else value for write, value in zip(writers, values, strict=True)]
 
 
+def _rate_method_text(rate: RateUsed) -> str:
+    label = _rate_method_label(rate.method)
+    return f"{label} ({_('provisional')})" if rate.provisional else label
+
+
+# The rates the declared expenses are converted at, one line per currency, method, months and rate.
+RATE_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Currency"), attrgetter("currency")),
+    (gettext_lazy("Method"), _rate_method_text),
+    (gettext_lazy("Months"), lambda rate: months_text(rate.first_month, rate.last_month)),
+    (gettext_lazy("Rate (units per EUR)"), lambda rate: Rate(rate.rate)),
+    (gettext_lazy("Expenses"), attrgetter("expenses")),
+    (gettext_lazy("Amount"), attrgetter("amount")),
+    (gettext_lazy("Amount (EUR)"), attrgetter("amount_eur")),
+)
+
+
 def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, expenses: QuerySet[Expenditure]) -> bytes:
-    """Build the statement: a summary, the totals by heading, partner and activity, and the declared `expenses`."""
+    """Build the statement: a summary, the totals by heading, partner and activity, the rates and the `expenses`."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
     summary = XlsxSheet(workbook, _("Summary"))
@@ -140,6 +169,9 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     sheet.row(*_expense_headers(), bold=True)
     for row in _expense_rows(expenses):
         sheet.row(*row)
+    rates = XlsxSheet(workbook, _("Exchange rates"))
+    rates.row(_("Exchange-rate method of the contract"), budget.get_rate_method_display())
+    rates.table(RATE_COLUMNS, exchange_rates_used(expenses=expenses, budget=budget))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

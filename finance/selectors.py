@@ -4,17 +4,18 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
 from core.formatters import ZERO, percent_of
+from core.validators import ISO_4217_CURRENCIES
 from partners.models import Partner, Project, add_months
 
 from .charts import AbsorptionChart, absorption_layout
-from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
+from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
 from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -237,6 +238,62 @@ def finance_overview(*, project: Project, partner: Partner | None, today: dateti
     )
 
 
+@dataclass(frozen=True)
+class RateUsed:
+    """One rate non-EUR expenses were converted at, and what it converted."""
+
+    currency: str
+    method: str  # a Budget.RateMethod
+    first_month: datetime.date
+    last_month: datetime.date
+    rate: Decimal
+    expenses: int
+    amount: Decimal  # in `currency`
+    amount_eur: Decimal
+    # A month's rate under a period-average budget: the SAL that reports these expenses replaces it.
+    provisional: bool
+
+
+def exchange_rates_used(*, expenses: QuerySet[Expenditure], budget: Budget | None) -> list[RateUsed]:
+    """Return the rates the non-EUR `expenses` are converted at, by currency and months, in one query."""
+    rows = (
+        expenses.exclude(currency="EUR")
+        .order_by()
+        .values("currency", "rate_method", "exchange_rate", "rate_first_month", "rate_last_month")
+        .annotate(
+            month=TruncMonth("date_incurred"), count=Count("pk"), amount=Sum("amount"), amount_eur=Sum("amount_eur")
+        )
+    )
+    period_average = Budget.RateMethod.PERIOD_AVERAGE
+    merged: dict[tuple, list] = {}
+    for row in rows:
+        # A period's average converts expenses of several months: one line for all of them.
+        if row["rate_method"] == period_average:
+            months = (row["rate_first_month"], row["rate_last_month"])
+        else:
+            months = (row["month"], row["month"])
+        key = (row["currency"], *months, row["rate_method"], row["exchange_rate"])
+        totals = merged.setdefault(key, [0, ZERO, ZERO])
+        totals[0] += row["count"]
+        totals[1] += row["amount"]
+        totals[2] += row["amount_eur"]
+    provisional_method = Budget.RateMethod.MONTH_INCURRED if budget and budget.rate_method == period_average else None
+    return [
+        RateUsed(
+            currency=currency,
+            method=method,
+            first_month=first,
+            last_month=last,
+            rate=rate,
+            expenses=count,
+            amount=amount,
+            amount_eur=amount_eur,
+            provisional=method == provisional_method,
+        )
+        for (currency, first, last, method, rate), (count, amount, amount_eur) in sorted(merged.items())
+    ]
+
+
 def expenditure_list(
     *,
     user,
@@ -295,6 +352,13 @@ def expenditure_detail(expenditure: Expenditure) -> dict:
     """Return what the expense page shows besides the expense: its receipts and its audit history."""
     history = expenditure.history.select_related("history_user").order_by("history_date", "history_id")
     return {"receipts": receipt_list(expenditure=expenditure), "history": list(history)}
+
+
+def expense_currency_choices(*, project: Project) -> list[str]:
+    """The currencies an expense of `project` may be in: its partners', those with monthly rates, EUR and USD."""
+    partners = Partner.objects.for_project(project).values_list("currency", flat=True)
+    rated = ExchangeRate.objects.order_by().values_list("currency", flat=True).distinct()
+    return sorted({"EUR", "USD", *partners, *rated} & ISO_4217_CURRENCIES)
 
 
 def cost_category_list() -> QuerySet[CostCategory]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from finance.exports import Column, XlsxSheet
+from finance.exports import Column, Rate, XlsxSheet
 
 from .models import ProgressReport
 
@@ -30,6 +30,18 @@ SAL_MONEY_COLUMNS: tuple[Column, ...] = (
     (gettext_lazy("Of which from earlier periods (EUR)"), lambda row: _money(row.get("verified_earlier_periods"))),
     (gettext_lazy("Verified to date (EUR)"), lambda row: _money(row["verified"])),
     (gettext_lazy("Verified / budget (%)"), lambda row: _percent(row["percent"])),
+)
+
+
+# The exchange rates' columns, read from the figures' rows.
+SAL_RATE_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Currency"), itemgetter("currency")),
+    (gettext_lazy("Method"), lambda row: row["method"] + (f" ({_('provisional')})" if row["provisional"] else "")),
+    (gettext_lazy("Months"), itemgetter("months")),
+    (gettext_lazy("Rate (units per EUR)"), lambda row: Rate(row["rate"])),
+    (gettext_lazy("Expenses"), itemgetter("expenses")),
+    (gettext_lazy("Amount"), lambda row: _money(row["amount"])),
+    (gettext_lazy("Amount (EUR)"), lambda row: _money(row["amount_eur"])),
 )
 
 
@@ -94,6 +106,9 @@ def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
             ):
                 columns = ((label, itemgetter("label")), *SAL_MONEY_COLUMNS)
                 XlsxSheet(workbook, title).table(columns, rows, totals=finance["totals"])
+            # Snapshots before schema 3 have no rates: no sheet.
+            if "rates" in finance:
+                XlsxSheet(workbook, _("Exchange rates")).table(SAL_RATE_COLUMNS, finance["rates"])
             checks = XlsxSheet(workbook, _("EU rule checks"))
             checks.row(_("Check"), _("Figures"), _("Verdict"), bold=True)
             for check in finance["checks"]:

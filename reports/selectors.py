@@ -23,13 +23,15 @@ from activities.selectors import (
     progress_entry_review_queue,
     recordable_actions,
 )
-from core.formatters import ZERO, money_json, percent_of
+from core.formatters import ZERO, money_json, months_text, percent_of
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, Expenditure
 from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
     MoneyRow,
+    RateUsed,
     budget_current,
+    exchange_rates_used,
     money_by,
     partner_list_with_money,
     verified_by_month,
@@ -41,7 +43,8 @@ from .models import ProgressReport, ReportingPeriod
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
-SNAPSHOT_SCHEMA = 2
+# 3: the finance figures add `rates`, the exchange rates the period's expenses were converted at.
+SNAPSHOT_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,22 @@ def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[E
     return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
 
 
+def _rate_rows(rates: list[RateUsed]) -> list[dict]:
+    return [
+        {
+            "currency": rate.currency,
+            "method": str(Budget.RateMethod(rate.method).label),
+            "months": months_text(rate.first_month, rate.last_month),
+            "rate": str(rate.rate),
+            "expenses": rate.expenses,
+            "amount": money_json(rate.amount),
+            "amount_eur": money_json(rate.amount_eur),
+            "provisional": rate.provisional,
+        }
+        for rate in rates
+    ]
+
+
 def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
     """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
 
@@ -275,6 +294,7 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
     )
     due = eu_share_due(headings, budget)
+    rates = exchange_rates_used(expenses=expenses.filter(in_period), budget=budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     return {
         "budget_version": budget.version,
@@ -287,6 +307,9 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "eu_share_due": money_json(due),
         "eu_share_in_period": money_json(due - eu_share_due(before, budget)),
         "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
+        "rate_method": str(budget.get_rate_method_display()),
+        "rates": _rate_rows(rates),
+        "rates_provisional": any(rate.provisional for rate in rates),
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
