@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Activity
+from core.formatters import months_text
 from core.models import Attachment, Reviewed
 from core.validators import validate_iso_4217, validate_not_in_future
 from partners.models import Partner, Project, currency_validator
@@ -365,6 +366,10 @@ class Expenditure(Reviewed):
             return self.rate_first_month, self.rate_last_month
         month = self.date_incurred.replace(day=1)
         return month, month
+
+    @property
+    def rate_months_text(self) -> str:
+        return months_text(*self.rate_months)
 
     def clean(self):
         errors = {}
