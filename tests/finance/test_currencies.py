@@ -1,11 +1,13 @@
 """Expenses in a currency other than their partner's, and the average rate of a reporting period."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from finance import services
 from finance.forms import ExpenditureForm
@@ -310,3 +312,33 @@ def test_eur_expenses_are_never_averaged(project):
         Decimal("1"),
         Decimal("10.00"),
     )
+
+
+def test_the_statement_lists_the_rates_used_and_each_expenses_rate_method(client, project):
+    BudgetFactory(project=project, is_current=True, rate_method=Budget.RateMethod.PERIOD_AVERAGE)
+    _rates("USD", USD_RATES)
+    _verified_usd(project)
+    _verified_usd(project, amount="400.00")
+    director = director_of(project)
+    client.force_login(director)
+    response = client.get(reverse("finance:statement-xlsx"))
+    workbook = load_workbook(io.BytesIO(response.content))
+    rates = list(workbook["Exchange rates"].values)
+    assert rates[0][:2] == ("Exchange-rate method of the contract", "Average rate over the reporting period")
+    assert rates[1] == ("Currency", "Method", "Months", "Rate (units per EUR)", "Expenses", "Amount", "Amount (EUR)")
+    # Both at March's 1.090111 until a SAL fixes the average: 1,250.00 -> 1,146.67 and 400.00 -> 366.94.
+    assert rates[2][:3] == ("USD", "Rate of the month incurred (InforEuro) (provisional)", "2026-03")
+    assert [Decimal(str(value)) for value in (rates[2][3], rates[2][5], rates[2][6])] == [
+        Decimal("1.090111"),
+        Decimal("1650.00"),
+        Decimal("1513.61"),
+    ]
+    assert rates[2][4] == 2
+    assert workbook["Exchange rates"].cell(row=3, column=4).number_format == "#,##0.000000"
+    expenses = workbook["Declared expenses"]
+    header = [cell.value for cell in next(expenses.iter_rows(max_row=1))]
+    assert header[-1] == "Exchange-rate method"
+    assert [row[-1] for row in expenses.iter_rows(min_row=2, values_only=True)] == [
+        "Rate of the month incurred (InforEuro)"
+    ] * 2
+    assert expenses.cell(row=2, column=header.index("Rate (units per EUR)") + 1).number_format == "#,##0.000000"
