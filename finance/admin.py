@@ -229,12 +229,23 @@ class ReceiptInline(AttachmentAdminMixin, admin.TabularInline):
 @admin.register(Expenditure)
 class ExpenditureAdmin(HistoryAdmin):
     list_display = ["date_incurred", "description", "partner", "category", "amount", "currency", "amount_eur", "status"]
-    list_filter = ["status", "partner", "category", "currency"]
+    list_filter = ["status", "partner", "category", "currency", "rate_method"]
     search_fields = ["description", "supplier", "document_ref"]
     date_hierarchy = "date_incurred"
     list_select_related = ["partner__organisation", "category"]
-    # The rate and EUR amount are fixed when the expense is declared; a rate change must not rewrite them.
-    readonly_fields = ["exchange_rate", "amount_eur", "currency", "created_at", "updated_at", "reviewed_at"]
+    # The rate and EUR amount are fixed when the expense is declared (or, under the period average, when a SAL
+    # reports it); a rate change must not rewrite them.
+    readonly_fields = [
+        "exchange_rate",
+        "amount_eur",
+        "currency",
+        "rate_method",
+        "rate_first_month",
+        "rate_last_month",
+        "created_at",
+        "updated_at",
+        "reviewed_at",
+    ]
     # Named, or the fields the model takes from core's Reviewed would come first.
     fields = [
         "partner",
