@@ -349,9 +349,21 @@ def receipt_list(*, expenditure: Expenditure) -> list[Receipt]:
 
 
 def expenditure_detail(expenditure: Expenditure) -> dict:
-    """Return what the expense page shows besides the expense: its receipts and its audit history."""
+    """Return what the expense page shows besides the expense: its receipts, its audit history, and whether its
+    rate is provisional (a month's rate under a period-average budget, which the SAL reporting it replaces)."""
     history = expenditure.history.select_related("history_user").order_by("history_date", "history_id")
-    return {"receipts": receipt_list(expenditure=expenditure), "history": list(history)}
+    rate_provisional = (
+        expenditure.currency != "EUR"
+        and expenditure.rate_method == Budget.RateMethod.MONTH_INCURRED
+        and Budget.objects.filter(
+            project_id=expenditure.partner.project_id, is_current=True, rate_method=Budget.RateMethod.PERIOD_AVERAGE
+        ).exists()
+    )
+    return {
+        "receipts": receipt_list(expenditure=expenditure),
+        "history": list(history),
+        "rate_provisional": rate_provisional,
+    }
 
 
 def expense_currency_choices(*, project: Project) -> list[str]:

@@ -173,6 +173,23 @@ def test_partner_staff_declare_a_usd_invoice_on_the_form(client, project):
     page = client.get(response.url).content.decode()
     assert "1,250.00 USD" in page and "1,152.60" in page and "at 1.084500 USD per EUR" in page
     assert '<span id="rate-basis">Rate of the month incurred (InforEuro), 2026-03</span>' in page
+    assert 'id="rate-provisional"' not in page
+
+
+def test_the_expense_page_says_a_month_rate_is_provisional_under_the_period_average(client, project):
+    BudgetFactory(project=project, rate_method=Budget.RateMethod.PERIOD_AVERAGE)
+    _rates("USD", USD_RATES)
+    expense = _verified_usd(project)
+    client.force_login(director_of(project))
+    page = client.get(reverse("finance:expense-detail", args=[expense.pk])).content.decode()
+    assert '<span id="rate-basis">Rate of the month incurred (InforEuro), 2026-03</span>' in page
+    assert "Provisional: the contract converts at the average" in page
+    services.expenditures_fix_period_rates(
+        actor=director_of(project), project=project, expenses=Expenditure.objects.all(), periods=PERIOD_1
+    )
+    page = client.get(reverse("finance:expense-detail", args=[expense.pk])).content.decode()
+    assert '<span id="rate-basis">Average rate over the reporting period, 2026-01 – 2026-06</span>' in page
+    assert 'id="rate-provisional"' not in page
 
 
 def test_a_currency_the_form_does_not_offer_is_refused_and_nothing_is_saved(client, project):
