@@ -113,7 +113,6 @@ EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
     (gettext_lazy("Currency"), "currency", None),
     (gettext_lazy("Rate (units per EUR)"), "exchange_rate", Rate),
     (gettext_lazy("Amount (EUR)"), "amount_eur", None),
-    (gettext_lazy("Exchange-rate method"), "rate_method", _rate_method_label),
 )
 
 
