@@ -33,6 +33,15 @@ SAL_MONEY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def report_file_name(report: ProgressReport) -> str:
+    """Name the SAL's files, without extension: project, SAL number, version, and whether it is a draft."""
+    draft = "" if report.is_frozen else "-draft"
+    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
+
+
 # The exchange rates' columns, read from the figures' rows.
 SAL_RATE_COLUMNS: tuple[Column, ...] = (
     (gettext_lazy("Currency"), itemgetter("currency")),
