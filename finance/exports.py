@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 
 from core.formatters import ZERO, months_text
 from partners.models import Project
@@ -30,6 +30,11 @@ RATE_FORMAT = "#,##0.000000"
 
 class Rate(Decimal):
     """An exchange rate: a sheet shows it with six decimals, where money has two."""
+
+
+# A warning: dark red on light red, as spreadsheets mark a bad value.
+WARNING_FONT = Font(bold=True, color="9C0006")
+WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 
 
 def neutralise(text: str) -> str:
@@ -48,12 +53,16 @@ class XlsxSheet:
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
         self.bold = Font(bold=True)
 
-    def _cell(self, value, bold):
+    def _cell(self, value, bold, warn=False):
         # Plain values are the fast path; only money, bold text and text openpyxl would take for a formula
         # need a cell object.
         if isinstance(value, Decimal):
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = RATE_FORMAT if isinstance(value, Rate) else MONEY_FORMAT
+            if warn:
+                cell.font, cell.fill = WARNING_FONT, WARNING_FILL
+            elif bold:
+                cell.font = self.bold
             return cell
         if isinstance(value, str) and (bold or value.startswith("=")):
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -63,17 +72,26 @@ class XlsxSheet:
             return cell
         return value
 
-    def row(self, *values, bold=False):
-        self.sheet.append([self._cell(value, bold) for value in values])
+    def row(self, *values, bold=False, warn: Iterable[int] = ()):
+        """Append `values`; those at the `warn` positions are marked as a warning."""
+        warn = set(warn)
+        self.sheet.append([self._cell(value, bold, index in warn) for index, value in enumerate(values)])
 
-    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None):
-        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold."""
-        columns = tuple(columns)
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, negative_warns: Iterable[int] = ()):
+        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold.
+
+        A negative number in a column of `negative_warns` is marked as a warning. Return the rows (and totals)
+        that have one.
+        """
+        columns, negative_warns, warned = tuple(columns), tuple(negative_warns), []
         self.row(*(str(header) for header, _value in columns), bold=True)
-        for row in rows:
-            self.row(*(value(row) for _header, value in columns))
-        if totals:
-            self.row(*(value(totals) for _header, value in columns), bold=True)
+        for row, bold in [*((row, False) for row in rows), *([(totals, True)] if totals else [])]:
+            values = [value(row) for _header, value in columns]
+            warn = [index for index in negative_warns if values[index] < 0]
+            if warn:
+                warned.append(row)
+            self.row(*values, bold=bold, warn=warn)
+        return warned
 
 
 # The money tables' columns after the label: budget, declared, verified and remaining EUR, as the overview shows them.
@@ -85,9 +103,22 @@ MONEY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+REMAINING_COLUMN = 4
+
+
 def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
+    """Write a money table; a negative "Remaining" is marked and named in a note row below the table."""
+    sheet = XlsxSheet(workbook, title)
     # The sheet's title heads the labels: "By heading" above the headings.
-    XlsxSheet(workbook, title).table(((title, attrgetter("label")), *MONEY_COLUMNS), rows, totals=totals)
+    columns = ((title, attrgetter("label")), *MONEY_COLUMNS)
+    overspent = sheet.table(columns, rows, totals=totals, negative_warns=[REMAINING_COLUMN])
+    if overspent:
+        sheet.row()
+        sheet.row(
+            _("Warning: more is verified than budgeted, so the remaining amount is negative, for: %(rows)s.")
+            % {"rows": "; ".join(row.label for row in overspent)},
+            bold=True,
+        )
 
 
 def _status_label(status: str) -> str:
@@ -163,7 +194,8 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
-    _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
+    if overview.activities:
+        _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
     sheet = XlsxSheet(workbook, _("Declared expenses"))
     sheet.row(*_expense_headers(), bold=True)
     for row in _expense_rows(expenses):

@@ -95,6 +95,19 @@ class EUPaymentForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+class PlannedTrancheForm(forms.Form):
+    """The next pre-financing tranche as the contract plans it, to see how much of it may be requested."""
+
+    tranche = forms.DecimalField(
+        label=_("Next tranche as planned (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Leave empty to see what the 90 % cap leaves."),
+    )
+
+
 class BudgetVersionForm(forms.Form):
     """Which budget version to show; none is the current one."""
 

@@ -31,6 +31,7 @@ from finance.selectors import (
     MoneyRow,
     RateUsed,
     budget_current,
+    budget_flexibility,
     exchange_rates_used,
     money_by,
     partner_list_with_money,
@@ -298,6 +299,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
     due = eu_share_due(headings, budget)
     rates = exchange_rates_used(expenses=expenses.filter(in_period), budget=budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
+    # The budget and the spending up to the SAL, projected from the period's end, against the contract.
+    flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
     return {
         "budget_version": budget.version,
         "total_eligible_cost": money_json(budget.total_eligible_cost),
@@ -308,7 +311,10 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
         "eu_share_in_period": money_json(due - eu_share_due(before, budget)),
-        "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
+        "checks": [
+            dataclasses.asdict(check)
+            for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
+        ],
         "rate_method": str(budget.get_rate_method_display()),
         "rates": _rate_rows(rates),
         "rates_provisional": any(rate.provisional for rate in rates),

@@ -239,7 +239,7 @@ def _grow(world, times):
     [
         ("director", "list", 8),
         ("observer", "list", 8),
-        ("director", "draft", 25),
+        ("director", "draft", 26),
         ("director", "approved", 6),
         ("observer", "approved", 6),
     ],
