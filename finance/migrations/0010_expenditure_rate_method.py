@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('activities', '0004_text_limits_and_form_tokens'),
-        ('finance', '0008_staff_members_and_timesheets'),
+        ('finance', '0009_annex_iii_headings_and_contingency_authorisations'),
         ('partners', '0002_constraint_messages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
