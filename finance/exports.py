@@ -77,15 +77,16 @@ class XlsxSheet:
         warn = set(warn)
         self.sheet.append([self._cell(value, bold, index in warn) for index, value in enumerate(values)])
 
-    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, negative_warns: Iterable[int] = ()):
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, bold_if=None, negative_warns=()):
         """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold.
 
-        A negative number in a column of `negative_warns` is marked as a warning. Return the rows (and totals)
-        that have one.
+        `bold_if(row)`, if given, says which rows are written in bold too (computed lines). A negative number in a
+        column of `negative_warns` is marked as a warning. Return the rows (and totals) that have one.
         """
         columns, negative_warns, warned = tuple(columns), tuple(negative_warns), []
         self.row(*(str(header) for header, _value in columns), bold=True)
-        for row, bold in [*((row, False) for row in rows), *([(totals, True)] if totals else [])]:
+        lines = [(row, bool(bold_if and bold_if(row))) for row in rows] + ([(totals, True)] if totals else [])
+        for row, bold in lines:
             values = [value(row) for _header, value in columns]
             warn = [index for index in negative_warns if values[index] < 0]
             if warn:
@@ -109,9 +110,11 @@ REMAINING_COLUMN = 4
 def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
     """Write a money table; a negative "Remaining" is marked and named in a note row below the table."""
     sheet = XlsxSheet(workbook, title)
-    # The sheet's title heads the labels: "By heading" above the headings.
+    # The sheet's title heads the labels: "By heading" above the headings; Annex III's computed lines in bold.
     columns = ((title, attrgetter("label")), *MONEY_COLUMNS)
-    overspent = sheet.table(columns, rows, totals=totals, negative_warns=[REMAINING_COLUMN])
+    overspent = sheet.table(
+        columns, rows, totals=totals, bold_if=attrgetter("is_subtotal"), negative_warns=[REMAINING_COLUMN]
+    )
     if overspent:
         sheet.row()
         sheet.row(
@@ -191,7 +194,7 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     summary.row(_("EU contribution"), budget.eu_contribution)
     summary.row(_("Verified expenditure"), overview.totals.verified)
     summary.row(_("EU share due"), overview.eu_share_due)
-    _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
+    _money_sheet(workbook, _("By heading"), overview.annex, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
     if overview.activities:
@@ -209,7 +212,7 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
 
 
 def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
-    """Write the budget in the Annex III layout that `finance.annex` reads back: lines by partner, then by activity.
+    """Write the budget in the Annex III layout `finance.annex_xlsx` reads back: lines by partner, then by activity.
 
     The computed lines hold their values, computed in Decimal, rather than formulas: a file read back without a
     spreadsheet having recalculated it keeps them.
@@ -219,7 +222,7 @@ def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
     sheet = XlsxSheet(workbook, _("Annex III"))
     sheet.row(_("Annex III – budget of the action"), project.title, bold=True)
     sheet.row(_("Budget version"), budget.version, _("Amounts in EUR"), str(annex.partner or ""))
-    # Row 3, the header `finance.annex` reads.
+    # Row 3, the header `finance.annex_xlsx` reads.
     names = [partner.organisation.name for partner in annex.partners]
     sheet.row(_("Line"), _("Heading"), *names, _("Total"), bold=True)
     for line in annex.lines:

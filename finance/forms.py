@@ -17,6 +17,7 @@ from core.forms import (
 from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
+from .annex import DECLARABLE_KINDS
 from .models import CostCategory, EUPayment, Expenditure, ProcurementContract, StaffMember, Timesheet
 from .selectors import expense_currency_choices
 
@@ -31,7 +32,17 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_not_in_future],
     )
-    category = forms.ModelChoiceField(label=_("Budget heading"), queryset=CostCategory.objects.all())
+    # Indirect costs are a flat rate the portal computes: their heading is not offered.
+    category = forms.ModelChoiceField(
+        label=_("Budget heading"),
+        queryset=CostCategory.objects.filter(kind__in=DECLARABLE_KINDS),
+        error_messages={
+            "invalid_choice": _(
+                "Choose a heading from the list. Indirect costs are not among them: they are a flat rate of the "
+                "verified direct costs, computed by the portal."
+            )
+        },
+    )
     activity = forms.ModelChoiceField(label=_("Activity"), queryset=Activity.objects.none(), required=False)
     description = forms.CharField(label=_("Description"), max_length=500)
     supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)

@@ -114,7 +114,9 @@ def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
                 (_("By partner"), _("Partner"), finance["partners"]),
             ):
                 columns = ((label, itemgetter("label")), *SAL_MONEY_COLUMNS)
-                XlsxSheet(workbook, title).table(columns, rows, totals=finance["totals"])
+                XlsxSheet(workbook, title).table(
+                    columns, rows, totals=finance["totals"], bold_if=lambda row: row.get("subtotal")
+                )
             # Snapshots before schema 3 have no rates: no sheet.
             if "rates" in finance:
                 XlsxSheet(workbook, _("Exchange rates")).table(SAL_RATE_COLUMNS, finance["rates"])

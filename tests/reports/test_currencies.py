@@ -116,8 +116,9 @@ def test_approval_fixes_each_reported_expense_at_the_period_average_and_freezes_
         ("BRL", PERIOD_AVERAGE, "2026-01 – 2026-06", "6.233333", "502.14"),
         ("USD", PERIOD_AVERAGE, "2026-01 – 2026-06", "1.082931", "1154.27"),
     ]
-    # The EUR 1,350.55 of the fixture + 1,154.27 + 502.14 = 3,006.96, all at the rates the SAL shows.
-    assert finance["totals"]["verified_in_period"] == finance["totals"]["verified"] == "3006.96"
+    # Direct costs: the fixture's 1,250.55 + 1,154.27 + 502.14 = 2,906.96, all at the rates the SAL shows; the
+    # lead's flat-rate indirect costs, 7 % of its 1,000.00 + 502.14, rounded down: 105.14. Total 3,012.10.
+    assert finance["totals"]["verified_in_period"] == finance["totals"]["verified"] == "3012.10"
     # A rate corrected later changes neither the expenses nor the frozen SAL.
     ExchangeRate.objects.filter(currency="USD").update(rate=Decimal("2"))
     _approve(currencies, currencies.period2, django_capture_on_commit_callbacks)
@@ -180,8 +181,9 @@ def test_an_expense_verified_late_takes_the_average_of_the_period_it_was_incurre
     assert [(r["currency"], r["months"], r["rate"], r["amount_eur"]) for r in finance["rates"]] == [
         ("USD", "2026-01 – 2026-06", "1.082931", "369.37")
     ]
-    # SAL 2 reports July's EUR 500.00 and this 369.37.
-    assert finance["totals"]["verified_in_period"] == "869.37"
+    # SAL 2 reports July's EUR 500.00, this 369.37, and the lead's flat rate on its July costs: 7 % of 2,002.14
+    # is 140.14, of which 105.14 SAL 1 reported, so 35.00.
+    assert finance["totals"]["verified_in_period"] == "904.37"
     assert finance["totals"]["verified_earlier_periods"] == "369.37"
 
 
@@ -197,8 +199,8 @@ def test_under_the_month_rate_approval_keeps_each_months_rate(currencies, django
         ("BRL", MONTH_INCURRED, "2026-05", False),
         ("USD", MONTH_INCURRED, "2026-03", False),
     ]
-    # 1,350.55 + 1,146.67 + 508.94 = 3,006.16.
-    assert finance["totals"]["verified"] == "3006.16"
+    # 1,250.55 + 1,146.67 + 508.94 direct, and the lead's flat rate, 7 % of 1,508.94 rounded down: 105.62.
+    assert finance["totals"]["verified"] == "3011.78"
 
 
 def test_the_sal_page_and_its_xlsx_show_the_rates(client, currencies, django_capture_on_commit_callbacks):
