@@ -41,3 +41,14 @@ def percent_text(part: Decimal, whole: Decimal) -> str:
 def rate_text(rate: Decimal) -> str:
     """Write a rate such as 0.0700 as a plain percentage number: 7."""
     return f"{(rate * 100).normalize():f}"
+
+
+def number_text(value: Decimal | None) -> str:
+    """Write a quantity as the active language writes numbers, without trailing zeros: 20, 2,5 in Italian."""
+    if value is None:
+        return "–"
+    # normalize() alone writes 20 as 2E+1; quantizing to the exponent it keeps brings the plain digits back.
+    plain = value.normalize()
+    if plain.as_tuple().exponent > 0:
+        plain = plain.quantize(Decimal(1))
+    return number_format(plain, use_l10n=True, force_grouping=True)

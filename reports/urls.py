@@ -4,6 +4,7 @@ from . import views
 
 app_name = "reports"
 urlpatterns = [
+    path("schedule/", views.schedule, name="schedule"),
     path("sal/", views.report_list, name="report-list"),
     path("sal/verify/", views.report_verify, name="report-verify"),
     path("sal/periods/<int:number>/new/", views.report_create, name="report-create"),
