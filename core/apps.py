@@ -4,9 +4,10 @@ from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-# Italian writes month names in lower case ("25 ottobre 2026"); Django's Italian catalogue
-# capitalise them, and a date format cannot change the case of a name.
-LOWER_CASE_MONTH_LANGUAGES = {"it"}
+# Italian, Spanish and Portuguese write month names in lower case ("25 ottobre 2026"); Django's Italian
+# catalogue (and, depending on the catalogues installed, the Portuguese one) capitalises them, and a date
+# format cannot change the case of a name.
+LOWER_CASE_MONTH_LANGUAGES = {"it", "es", "pt"}
 
 
 def _month_name(name) -> str:

@@ -1,0 +1,33 @@
+// Every page (the CSP forbids inline script): a table wider than the screen scrolls inside its box; that box
+// is made reachable by keyboard and named after the table's heading, so that a keyboard user can scroll it too.
+(function () {
+  "use strict";
+
+  function nameOf(box) {
+    var table = box.querySelector("table");
+    var caption = table && table.caption;
+    if (caption) {
+      return caption.textContent.trim();
+    }
+    var section = box.closest("section, main");
+    var heading = section && section.querySelector("h1, h2, h3");
+    return heading ? heading.textContent.trim() : "";
+  }
+
+  function markScrollable() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", nameOf(box));
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", markScrollable);
+  window.addEventListener("resize", markScrollable);
+})();
