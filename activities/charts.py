@@ -195,6 +195,11 @@ class ProjectCalendar:
     def pixel_height(self) -> float:
         return self.height * self.scale
 
+    @property
+    def today_pixel_x(self) -> float | None:
+        """Where today is drawn, in pixels from the calendar's left edge: a phone scrolls it into view."""
+        return None if self.today_x is None else self.today_x * self.scale
+
 
 def project_calendar(
     *, project: Project, activities, today: datetime.date, milestones: list[Milestone]

@@ -1,5 +1,6 @@
 // Every page (the CSP forbids inline script): a table wider than the screen scrolls inside its box; that box
 // is made reachable by keyboard and named after the table's heading, so that a keyboard user can scroll it too.
+// A calendar too wide for the screen opens scrolled to today (data-today-x, in pixels from its left edge).
 (function () {
   "use strict";
 
@@ -28,6 +29,16 @@
     });
   }
 
+  function scrollToToday() {
+    document.querySelectorAll("[data-today-x]").forEach(function (box) {
+      var today = Number(box.getAttribute("data-today-x"));
+      if (box.scrollWidth > box.clientWidth && today > box.clientWidth * 0.7) {
+        box.scrollLeft = today - box.clientWidth * 0.7;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", markScrollable);
+  document.addEventListener("DOMContentLoaded", scrollToToday);
   window.addEventListener("resize", markScrollable);
 })();
