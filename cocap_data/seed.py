@@ -24,6 +24,11 @@ PROJECT = {
     ),
     "programme": "URB-AL III",
     "duration_months": 36,
+    # The description names the Mercosur countries' regional systems and the Veneto; no contract number.
+    "region": "Paesi del Mercosur (America Latina) e Regione del Veneto (Italia)",
+    # It gives neither the start date nor the months of each activity: both stay assumptions until confirmed.
+    "start_date_confirmed": False,
+    "schedule_confirmed": False,
     "description": (
         "Il progetto si propone di rafforzare, nei territori dell'America Latina interessati, la coesione "
         "sociale attraverso il miglioramento delle catene produttive delle piccole e medie imprese, mediante: "

@@ -1,4 +1,4 @@
-"""The financial statement as XLSX and the expense list as CSV, streamed and safe against formula injection."""
+"""The financial statement and the Annex III budget as XLSX, the expense list as CSV, safe against formula injection."""
 
 import csv
 import datetime
@@ -16,10 +16,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from core.formatters import ZERO
 from partners.models import Project
 
 from .models import Expenditure
-from .selectors import FinanceOverview, MoneyRow
+from .selectors import BudgetAnnex, FinanceOverview, MoneyRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
@@ -140,6 +141,40 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     sheet.row(*_expense_headers(), bold=True)
     for row in _expense_rows(expenses):
         sheet.row(*row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
+    """Write the budget in the Annex III layout that `finance.annex` reads back: lines by partner, then by activity.
+
+    The computed lines hold their values, computed in Decimal, rather than formulas: a file read back without a
+    spreadsheet having recalculated it keeps them.
+    """
+    workbook = Workbook(write_only=True)
+    budget = annex.budget
+    sheet = XlsxSheet(workbook, _("Annex III"))
+    sheet.row(_("Annex III – budget of the action"), project.title, bold=True)
+    sheet.row(_("Budget version"), budget.version, _("Amounts in EUR"), str(annex.partner or ""))
+    # Row 3, the header `finance.annex` reads.
+    names = [partner.organisation.name for partner in annex.partners]
+    sheet.row(_("Line"), _("Heading"), *names, _("Total"), bold=True)
+    for line in annex.lines:
+        amounts = annex.row(line)
+        sheet.row(line.number, line.label, *amounts, sum(amounts, ZERO), bold=line.is_total)
+    if annex.activities:
+        split = XlsxSheet(workbook, _("By activity"))
+        split.row(_("Line"), _("Heading"), _("Partner"), _("Activity"), _("Title"), _("Amount (EUR)"), bold=True)
+        for row in annex.activities:
+            split.row(
+                row.line.number,
+                row.line.label,
+                row.partner.organisation.name,
+                row.activity_number,
+                row.activity_title,
+                row.amount,
+            )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -4,17 +4,31 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from core.formatters import ZERO, percent_of
+from activities.models import Action, Activity
+from core.formatters import ZERO, cents, percent_of
 from partners.models import Partner, Project, add_months
+from partners.permissions import partner_of, user_can_direct
+from partners.selectors import partner_list
 
+from .annex import AnnexLine, annex_lines
 from .charts import AbsorptionChart, absorption_layout
-from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
+)
 from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -44,6 +58,11 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     return get_object_or_404(Budget, project=project, version=version)
 
 
+def budget_of_project(*, project: Project, pk: int) -> Budget:
+    """Return the project's budget version `pk`; 404 for another project's."""
+    return get_object_or_404(Budget, project=project, pk=pk)
+
+
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
     """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
@@ -53,6 +72,59 @@ def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
         "partners": money_by("partner", lines=lines, expenses=expenses),
         "activities": money_by("activity", lines=lines, expenses=expenses),
     }
+
+
+@dataclass(frozen=True)
+class ActivitySplit:
+    """The part of a partner's heading budgeted for one activity: a row of the Annex's activity sheet."""
+
+    line: AnnexLine
+    partner: Partner
+    activity_number: int
+    activity_title: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BudgetAnnex:
+    """A budget version in the Annex III layout: its lines by partner, and the amounts split by activity."""
+
+    budget: Budget
+    partner: Partner | None
+    lines: list[AnnexLine]
+    partners: list[Partner]
+    amounts: dict[int, dict[int, Decimal]]  # partner id -> category id -> EUR, activities included
+    activities: list[ActivitySplit]
+
+    def row(self, line: AnnexLine) -> list[Decimal]:
+        """Return the line's amount for each partner, in the columns' order."""
+        return [line.amount(self.amounts.get(partner.pk, {})) for partner in self.partners]
+
+
+def budget_annex(*, budget: Budget, partner: Partner | None) -> BudgetAnnex:
+    """Lay the budget out as Annex III, lead partner first; with `partner`, only its column: three queries."""
+    lines = annex_lines(list(CostCategory.objects.all()))
+    headings = {line.category.pk: line for line in lines if not line.is_total}
+    if partner is None:
+        partners = Partner.objects.filter(project_id=budget.project_id).select_related("organisation")
+        partners = sorted(partners, key=lambda p: (p.role != Partner.Role.LEAD, p.organisation.name))
+    else:
+        partners = [partner]
+    by_pk = {p.pk: p for p in partners}
+    amounts, activities = {}, []
+    rows = budget.lines.filter(partner__in=partners).values_list(
+        "partner_id", "category_id", "activity__number", "activity__title", "amount"
+    )
+    for partner_id, category_id, number, title, amount in rows.order_by():
+        column = amounts.setdefault(partner_id, {})
+        column[category_id] = column.get(category_id, ZERO) + amount
+        if number is not None:
+            activities.append(ActivitySplit(headings[category_id], by_pk[partner_id], number, title, amount))
+    order = {p.pk: index for index, p in enumerate(partners)}
+    activities.sort(key=lambda s: (lines.index(s.line), order[s.partner.pk], s.activity_number))
+    return BudgetAnnex(
+        budget=budget, partner=partner, lines=lines, partners=partners, amounts=amounts, activities=activities
+    )
 
 
 def partner_list_with_money(*, project: Project, budget: Budget | None) -> QuerySet[Partner]:
@@ -249,7 +321,8 @@ def expenditure_list(
     expenses = (
         Expenditure.objects.visible_to(user)
         .for_project(project)
-        .select_related("partner__organisation", "partner__project", "category", "activity", "author")
+        # The timesheet too: an expense a timesheet declared changes only through it.
+        .select_related("partner__organisation", "partner__project", "category", "activity", "author", "timesheet")
         .order_by("-date_incurred", "-id")
     )
     if status:
@@ -271,7 +344,7 @@ def expenditure_get(*, user, pk: int) -> Expenditure:
     """Return the expense, or 404 when the user may not see it."""
     return get_object_or_404(
         Expenditure.objects.visible_to(user).select_related(
-            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer"
+            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer", "timesheet"
         ),
         pk=pk,
     )
@@ -299,3 +372,110 @@ def expenditure_detail(expenditure: Expenditure) -> dict:
 
 def cost_category_list() -> QuerySet[CostCategory]:
     return CostCategory.objects.all()
+
+
+# The EU financial report lists every contract above this value with its procurement procedure.
+PROCUREMENT_REPORTED_ABOVE = Decimal("10000.00")
+
+
+def procurement_contract_list(*, user, project: Project) -> QuerySet[ProcurementContract]:
+    """Return the contracts the user may see, newest first, with what their linked expenses add up to."""
+    return (
+        ProcurementContract.objects.visible_to(user)
+        .filter(partner__project=project)
+        .select_related("partner__organisation", "partner__project")
+        .annotate(
+            expense_count=Count("expenses"),
+            invoiced_eur=Coalesce(Sum("expenses__amount_eur"), Value(ZERO), output_field=MONEY),
+        )
+        .order_by("-signed_on", "-id")
+    )
+
+
+def procurement_contract_get(*, user, pk: int) -> ProcurementContract:
+    """Return the contract, or 404 when the user may not see it."""
+    return get_object_or_404(
+        ProcurementContract.objects.visible_to(user).select_related("partner__organisation", "partner__project"),
+        pk=pk,
+    )
+
+
+def procurement_contracts_reported(*, project: Project, until: datetime.date) -> list[ProcurementContract]:
+    """Return the contracts above EUR 10,000 signed by `until`, with their linked expenses, for the EU report."""
+    return list(
+        ProcurementContract.objects.filter(
+            partner__project=project, amount__gt=PROCUREMENT_REPORTED_ABOVE, signed_on__lte=until
+        )
+        .select_related("partner__organisation")
+        .prefetch_related("expenses")
+        .order_by("signed_on", "id")
+    )
+
+
+def procurement_expense_choices(*, user, project: Project) -> QuerySet[Expenditure]:
+    """The expenses a contract may be linked to: those the user sees, except drafts, newest first."""
+    return (
+        Expenditure.objects.visible_to(user)
+        .for_project(project)
+        .exclude(status__in=[Expenditure.Status.DRAFT, Expenditure.Status.REJECTED])
+        .select_related("partner__organisation")
+        .order_by("-date_incurred", "-id")
+    )
+
+
+def procurement_contract_deleted_by(*, user, pk: int) -> bool:
+    """Tell whether `user` deleted the contract `pk`."""
+    return ProcurementContract.history.filter(id=pk, history_type="-", history_user=user).exists()
+
+
+def procurement_partner_choices(*, user, project: Project) -> QuerySet[Partner]:
+    """The partners whose contracts the user records: its own as partner staff, every one as a director."""
+    partners = partner_list(project=project)
+    if user_can_direct(user, project):
+        return partners
+    partner = partner_of(user, project)
+    return partners.filter(pk=partner.pk) if partner else partners.none()
+
+
+def staff_member_choices(*, partner: Partner) -> QuerySet[StaffMember]:
+    """The partner's staff members, whose timesheets its staff fill."""
+    return StaffMember.objects.filter(partner=partner).order_by("name", "-valid_from")
+
+
+def timesheet_actions(*, project: Project) -> list[Action]:
+    """The project's actions, the rows of a timesheet's grid, in the work plan's order."""
+    return list(
+        Action.objects.filter(activity__project=project)
+        .select_related("activity")
+        .order_by("activity__number", "number")
+    )
+
+
+def timesheet_list(*, user, project: Project) -> QuerySet[Timesheet]:
+    """Return the project's timesheets the user may see, newest month first, ready to list."""
+    return (
+        Timesheet.objects.visible_to(user)
+        .filter(staff_member__partner__project=project)
+        .select_related("staff_member__partner__organisation", "staff_member__partner__project", "expenditure")
+        .order_by("-month", "staff_member__name", "-id")
+    )
+
+
+def timesheet_get(*, user, pk: int) -> Timesheet:
+    """Return the timesheet, or 404 when the user may not see it."""
+    return get_object_or_404(
+        Timesheet.objects.visible_to(user).select_related(
+            "staff_member__partner__organisation", "staff_member__partner__project", "expenditure", "signed_by"
+        ),
+        pk=pk,
+    )
+
+
+def timesheet_rows_priced(timesheet: Timesheet) -> list[TimesheetRow]:
+    """Return the timesheet's rows with the amount of each, its hours times the timesheet's rate, to the cent."""
+    rows = list(
+        timesheet.rows.select_related("action__activity").order_by("action__activity__number", "action__number")
+    )
+    for row in rows:
+        row.amount = cents(row.hours * timesheet.hourly_rate)
+    return rows

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
+from .models import ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
 
 
 @admin.register(ReportingPeriod)
@@ -77,6 +77,25 @@ class ReportedExpenditureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportSection)
+class ReportSectionAdmin(HistoryAdmin):
+    list_display = ["report", "kind", "activity", "edited_by", "edited_at"]
+    list_filter = ["kind", "report__period__project"]
+    search_fields = ["text"]
+    list_select_related = ["report__period__project", "activity", "edited_by"]
+    # Sections are compiled and edited in the portal, which keeps approved SALs unchanged.
+    readonly_fields = ["report", "kind", "activity", "edited_by", "edited_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.report.status == ProgressReport.Status.DRAFT
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -60,3 +60,31 @@ class VerifyForm(forms.Form):
         if not self.errors and not data.get("sha256") and not data.get("pdf"):
             raise ValidationError(_("Enter the SHA-256 or choose the PDF file."), code="empty")
         return data
+
+
+class ReportSectionsForm(HiddenFieldErrorsMixin, forms.Form):
+    """One text box per narrative section of the draft, in the order of the EU report."""
+
+    revision = RevisionField()
+
+    def __init__(self, *args, sections, **kwargs):
+        super().__init__(*args, **kwargs)
+        for section in sections:
+            label = section.get_kind_display()
+            if section.activity_id:
+                label = _("%(section)s: activity %(number)d – %(title)s") % {
+                    "section": label,
+                    "number": section.activity.number,
+                    "title": section.activity.title,
+                }
+            self.fields[f"section_{section.pk}"] = LimitedTextField(
+                label=label, required=False, max_chars=SAL_SUMMARY_MAX_CHARS, rows=5, initial=section.text
+            )
+
+    def texts(self) -> dict[int, str]:
+        """The text of each section, by section id."""
+        return {
+            int(name.removeprefix("section_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("section_")
+        }

@@ -216,3 +216,77 @@ class ReportedExpenditure(models.Model):
 
     def __str__(self):
         return f"{self.report} – {self.expenditure}"
+
+
+class ReportSection(models.Model):
+    """A chapter of the SAL as the EU interim narrative report (Annex VI) has it, compiled then edited by directors.
+
+    The activities chapter has one section per activity; every other chapter has one.
+    """
+
+    class Kind(models.TextChoices):
+        ACTIVITIES = "activities", _("Activities carried out")
+        RESULTS = "results", _("Results against the logframe")
+        PROBLEMS = "problems", _("Problems met, measures taken and reasons for delays")
+        ACTION_PLAN = "action_plan", _("Updated action plan for the next period")
+        PARTNERSHIP = "partnership", _("Partnership and cooperation")
+        VISIBILITY = "visibility", _("Visibility")
+        SUSTAINABILITY = "sustainability", _("Sustainability")
+        LESSONS = "lessons", _("Lessons learned")
+
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="sections", verbose_name=_("SAL"))
+    kind = models.CharField(_("section"), max_length=16, choices=Kind.choices)
+    activity = models.ForeignKey(
+        "activities.Activity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activity"),
+    )
+    text = models.TextField(_("text"), blank=True, validators=[MaxCharsValidator(SAL_SUMMARY_MAX_CHARS)])
+    # Who last wrote it by hand: compiling again leaves such a section alone.
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("edited by"),
+    )
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SAL section")
+        verbose_name_plural = _("SAL sections")
+        ordering = ["report", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kind", "activity"],
+                name="report_section_unique_per_activity",
+                violation_error_message=_("This SAL already has this section for that activity."),
+            ),
+            models.UniqueConstraint(
+                fields=["report", "kind"],
+                condition=Q(activity__isnull=True),
+                name="report_section_unique",
+                violation_error_message=_("This SAL already has this section."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="activities", activity__isnull=False) | (~Q(kind="activities") & Q(activity=None)),
+                name="report_section_activity_only_for_activities",
+                violation_error_message=_("Only the activities chapter has a section per activity."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), SAL_SUMMARY_MAX_CHARS),
+                name="report_section_text_length",
+                violation_error_message=_("The text is too long."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.activity_id:
+            return f"{self.report} – {self.get_kind_display()} {self.activity.number}"
+        return f"{self.report} – {self.get_kind_display()}"

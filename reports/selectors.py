@@ -37,11 +37,13 @@ from finance.selectors import (
 from partners.models import GoverningBody, Partner, Project
 from partners.selectors import governing_body_list
 
-from .models import ProgressReport, ReportingPeriod
+from .models import ProgressReport, ReportingPeriod, ReportSection
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
-SNAPSHOT_SCHEMA = 2
+# 3: the project adds its contract number, region, partners by full name and the facts still assumed;
+# `sections` holds the narrative chapters of the EU interim report.
+SNAPSHOT_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,33 @@ def _sal_pending(project: Project, period: ReportingPeriod) -> dict:
     }
 
 
+def _sal_project_facts(project: Project) -> dict:
+    """The cover's facts: contract, region, every partner by its full name, and what is still an assumption."""
+    partners = Partner.objects.for_project(project).select_related("organisation").order_by("organisation__name")
+    partners = sorted(partners, key=lambda partner: partner.role != Partner.Role.LEAD)
+    assumed = []
+    if not project.start_date_confirmed:
+        assumed.append(_("the start date"))
+    if not project.schedule_confirmed:
+        assumed.append(_("the planned months of the activities and actions"))
+    return {
+        "contract_number": project.contract_number,
+        "region": project.region,
+        "partners": [
+            {
+                "name": partner.organisation.name,
+                "country": partner.organisation.country,
+                "role": partner.get_role_display(),
+                "demo": partner.organisation.is_demo,
+            }
+            for partner in partners
+        ],
+        "assumed": assumed,
+        "start_assumed": not project.start_date_confirmed,
+        "schedule_assumed": not project.schedule_confirmed,
+    }
+
+
 def progress_report_figures(report: ProgressReport) -> dict:
     """Gather every figure of the SAL from approved and verified data, as JSON-ready data in its language.
 
@@ -352,6 +381,7 @@ def progress_report_figures(report: ProgressReport) -> dict:
                 "end": project.end_date.isoformat(),
                 "duration_months": project.duration_months,
                 "lead_partner": str(Partner.objects.for_project(project).filter(role=Partner.Role.LEAD).first() or ""),
+                **_sal_project_facts(project),
             },
             "period": {
                 "number": period.number,
@@ -362,9 +392,88 @@ def progress_report_figures(report: ProgressReport) -> dict:
                 "last_month": elapsed,
             },
             "activities": _sal_activities(project, period, elapsed),
+            "sections": _sal_sections(report),
             "finance": _sal_finance(project, period, elapsed),
             "pending": _sal_pending(project, period),
         }
+
+
+# The action plan looks this many months past the period: the next period of a six-month cycle.
+REPORTING_LOOKAHEAD_MONTHS = 6
+SECTION_ORDER = {kind: index for index, kind in enumerate(ReportSection.Kind.values)}
+
+
+def report_section_list(report: ProgressReport) -> list[ReportSection]:
+    """Return the SAL's narrative sections in the order of the EU report, an activity's by its number."""
+    sections = report.sections.select_related("activity", "edited_by")
+    return sorted(sections, key=lambda s: (SECTION_ORDER[s.kind], s.activity.number if s.activity_id else 0))
+
+
+def _sal_sections(report: ProgressReport) -> list[dict]:
+    return [
+        {
+            "kind": section.kind,
+            "title": str(section.get_kind_display()),
+            "activity": section.activity.number if section.activity_id else None,
+            "activity_title": section.activity.title if section.activity_id else "",
+            "text": section.text,
+        }
+        for section in report_section_list(report)
+    ]
+
+
+def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | None], str]:
+    """Draft each narrative section from the approved data of the period, in the report's language.
+
+    Keyed by (kind, activity pk or None). Directors then edit what is compiled; chapters no data can speak
+    for (sustainability, lessons learned) start empty.
+    """
+    period = report.period
+    project = period.project
+    elapsed = project.elapsed_months(period.end)
+    with translation.override(report.language):
+        activities = _sal_activities(project, period, elapsed)
+        pks = dict(Activity.objects.filter(project=project).values_list("number", "pk"))
+        texts = {(kind, None): "" for kind in ReportSection.Kind.values if kind != ReportSection.Kind.ACTIVITIES}
+        late, partners, next_actions = [], set(), []
+        for activity in activities:
+            lines = []
+            for highlight in activity["highlights"]:
+                partners.add(highlight["partner"])
+                lines.append(
+                    _("Action %(action)s (%(partner)s, %(percent)s %% on %(date)s): %(narrative)s")
+                    % {
+                        "action": highlight["action"],
+                        "partner": highlight["partner"],
+                        "percent": highlight["percent"],
+                        "date": highlight["date"],
+                        "narrative": highlight["narrative"],
+                    }
+                )
+            texts[(ReportSection.Kind.ACTIVITIES, pks[activity["number"]])] = "\n\n".join(lines)
+            if activity["late"]:
+                late.append(
+                    _("Activity %(number)d – %(title)s: %(progress)s %% done, %(expected)s %% expected by now.")
+                    % activity
+                )
+            for action in activity["actions"]:
+                if action["start_month"] <= elapsed + REPORTING_LOOKAHEAD_MONTHS and action["end_month"] > elapsed:
+                    next_actions.append(
+                        _("Action %(code)s – %(title)s (months %(start)d–%(end)d)")
+                        % {
+                            "code": action["code"],
+                            "title": action["title"],
+                            "start": action["start_month"],
+                            "end": action["end_month"],
+                        }
+                    )
+        texts[(ReportSection.Kind.PROBLEMS, None)] = "\n".join(late)
+        texts[(ReportSection.Kind.ACTION_PLAN, None)] = "\n".join(next_actions)
+        if partners:
+            texts[(ReportSection.Kind.PARTNERSHIP, None)] = _(
+                "Partners that reported progress in the period: %(partners)s."
+            ) % {"partners": ", ".join(sorted(partners))}
+        return texts
 
 
 def progress_report_document(report: ProgressReport) -> dict:
@@ -377,8 +486,13 @@ def progress_report_document(report: ProgressReport) -> dict:
     months = figures["project"]["duration_months"]
     end_day = datetime.date.fromisoformat(figures["period"]["end"]).day
     marker = end_day / 31
+    sections = figures.get("sections", [])
+    written = {s["activity"]: s["text"] for s in sections if s["kind"] == ReportSection.Kind.ACTIVITIES}
     activities = [
-        (activity, gantt_layout(months=months, elapsed=elapsed, marker_fraction=marker, actions=activity["actions"]))
+        (
+            {**activity, "section": written.get(activity["number"], "")},
+            gantt_layout(months=months, elapsed=elapsed, marker_fraction=marker, actions=activity["actions"]),
+        )
         for activity in figures["activities"]
     ]
     finance = figures["finance"]
@@ -389,7 +503,15 @@ def progress_report_document(report: ProgressReport) -> dict:
             total=Decimal(finance["total_eligible_cost"]),
             monthly=[Decimal(amount) for amount in finance["verified_by_month"]],
         )
-    return {"figures": figures, "activities": activities, "absorption": absorption}
+    # Before schema 3 a SAL had no narrative chapters: it prints as it was approved.
+    chapters = [s for s in sections if s["kind"] != ReportSection.Kind.ACTIVITIES]
+    return {
+        "figures": figures,
+        "activities": activities,
+        "chapters": chapters,
+        "has_chapters": "sections" in figures,
+        "absorption": absorption,
+    }
 
 
 def project_schedule(*, project: Project, today: datetime.date) -> ProjectCalendar:

@@ -6,12 +6,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.services import lock_for_change
+from core.services import lock_for_change, save_audited
 from finance.models import Expenditure
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
+from .models import ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
 from .permissions import user_can_prepare_report
-from .selectors import progress_report_figures
+from .selectors import progress_report_figures, report_sections_compile
 from .tasks import progress_report_render
 
 PdfStatus = ProgressReport.PdfStatus
@@ -62,9 +62,29 @@ def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> 
     try:
         with transaction.atomic():
             report.save()
+            _sections_fill(report, actor=actor, previous=latest)
     except IntegrityError as error:
         raise ValidationError(_("Another director started this version at the same moment."), code="race") from error
     return report
+
+
+def _sections_fill(report: ProgressReport, *, actor, previous: ProgressReport | None = None):
+    """Compile the draft's narrative sections; keep what directors wrote by hand, here or in `previous`."""
+    compiled = report_sections_compile(report)
+    existing = {(s.kind, s.activity_id): s for s in report.sections.all()}
+    written = {(s.kind, s.activity_id): s for s in previous.sections.exclude(edited_by=None)} if previous else {}
+    for (kind, activity_id), text in compiled.items():
+        section = existing.get((kind, activity_id))
+        if section is None:
+            before = written.get((kind, activity_id))
+            section = ReportSection(report=report, kind=kind, activity_id=activity_id, text=text)
+            if before is not None:
+                section.text, section.edited_by, section.edited_at = before.text, before.edited_by, before.edited_at
+        elif section.edited_by_id is not None or section.text == text:
+            continue
+        else:
+            section.text = text
+        save_audited(section, actor)
 
 
 @transaction.atomic
@@ -79,6 +99,41 @@ def progress_report_update(
     locked.full_clean()
     locked._history_user = actor
     locked.save()
+    return locked
+
+
+@transaction.atomic
+def progress_report_sections_compile(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
+    """Compile the draft's sections again from the data; sections written by hand stay as they are."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    _sections_fill(locked, actor=actor)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save(update_fields=["revision"])
+    return locked
+
+
+@transaction.atomic
+def progress_report_sections_update(*, actor, report: ProgressReport, texts: dict[int, str], revision: int):
+    """Save the directors' text of each section whose text changed (keyed by section id)."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    errors = {}
+    for section in locked.sections.filter(pk__in=texts):
+        text = texts[section.pk]
+        if text == section.text:
+            continue
+        section.text, section.edited_by, section.edited_at = text, actor, timezone.now()
+        try:
+            save_audited(section, actor)
+        except ValidationError as error:
+            errors[f"section_{section.pk}"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save(update_fields=["revision"])
     return locked
 
 

@@ -14,8 +14,14 @@ from partners.permissions import partner_of, user_can_direct
 from partners.selectors import project_current, project_current_or_404
 
 from . import services
-from .exports import progress_report_xlsx
-from .forms import ProgressReportApproveForm, ProgressReportCreateForm, ProgressReportForm, VerifyForm
+from .exports import progress_report_xlsx, report_file_name
+from .forms import (
+    ProgressReportApproveForm,
+    ProgressReportCreateForm,
+    ProgressReportForm,
+    ReportSectionsForm,
+    VerifyForm,
+)
 from .models import ProgressReport
 from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
 from .selectors import (
@@ -26,6 +32,7 @@ from .selectors import (
     progress_report_get,
     project_overview,
     project_schedule,
+    report_section_list,
     reporting_period_get,
     reporting_period_list_with_reports,
 )
@@ -170,7 +177,7 @@ def report_pdf(request, pk):
     report = progress_report_get(user=request.user, pk=pk)
     if report.pdf_status != ProgressReport.PdfStatus.READY:
         raise Http404(_("The PDF of this SAL is not ready."))
-    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=_pdf_name(report) + ".pdf")
+    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=report_file_name(report) + ".pdf")
     response["Content-Type"] = "application/pdf"
     return response
 
@@ -183,13 +190,8 @@ def report_xlsx(request, pk):
         progress_report_xlsx(report, document["figures"]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{_pdf_name(report)}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{report_file_name(report)}.xlsx"'
     return response
-
-
-def _pdf_name(report: ProgressReport) -> str:
-    draft = "" if report.is_frozen else "-draft"
-    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
 
 
 def report_verify(request):
@@ -205,3 +207,41 @@ def report_verify(request):
             checked = digest.hexdigest()
         matches = list(progress_report_find_by_hash(user=request.user, sha256=checked))
     return render(request, "reports/report_verify.html", {"form": form, "checked": checked, "matches": matches})
+
+
+def report_sections(request, pk):
+    """Edit the draft's narrative sections, compiled from the period's data, before approval."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if not user_can_change_report(request.user, report):
+        raise PermissionDenied(_("Only the directors edit a SAL in draft."))
+    sections = report_section_list(report)
+    form = ReportSectionsForm(request.POST or None, sections=sections, initial={"revision": report.revision})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_report_sections_update(
+                actor=request.user, report=report, texts=form.texts(), revision=form.cleaned_data["revision"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Sections saved."))
+            return redirect("reports:report-detail", pk=report.pk)
+    return render(request, "reports/report_sections.html", {"report": report, "form": form})
+
+
+@require_POST
+def report_sections_compile(request, pk):
+    """Compile the draft's sections again from the data, keeping what directors wrote by hand."""
+    report = progress_report_get(user=request.user, pk=pk)
+    form = ProgressReportApproveForm(request.POST)
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+    else:
+        run_service(
+            request,
+            services.progress_report_sections_compile,
+            _("Sections compiled again from the data; those written by hand are unchanged."),
+            report=report,
+            revision=form.cleaned_data["revision"],
+        )
+    return redirect("reports:report-sections", pk=report.pk)

@@ -45,10 +45,16 @@ def _real_arguments(portal):
             "pk": portal.submitted_expense.pk
         },
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
-        ("reports:report-create",): {"number": portal.period.number},
-        tuple(f"reports:report-{view}" for view in ("detail", "approve", "render-retry", "pdf", "xlsx")): {
-            "pk": portal.report.pk
+        ("finance:procurement-edit", "finance:procurement-delete"): {"pk": portal.contract.pk},
+        ("finance:budget-xlsx",): {"pk": portal.budget.pk},
+        tuple(f"finance:timesheet-{view}" for view in ("detail", "edit", "pdf", "sign", "declare")): {
+            "pk": portal.timesheet.pk
         },
+        ("reports:report-create",): {"number": portal.period.number},
+        tuple(
+            f"reports:report-{view}"
+            for view in ("detail", "approve", "render-retry", "pdf", "xlsx", "sections", "sections-compile")
+        ): {"pk": portal.report.pk},
         ("admin:auth_user_password_change",): {"id": portal.admin.pk},
         ("admin:view_on_site",): {"content_type_id": partner_type.pk, "object_id": portal.lead.pk},
         ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"): {"pk": portal.device.pk},

@@ -5,7 +5,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from activities.models import Action, Activity, Indicator, ProgressEntry
-from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure
+from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure, StaffMember
 from partners.models import Membership, Organisation, Partner, Project
 from reports.models import ReportingPeriod
 
@@ -169,6 +169,18 @@ class ExpenditureFactory(factory.django.DjangoModelFactory):
     exchange_rate = Decimal("1")
     amount_eur = Decimal("100.00")
     author = factory.SubFactory(UserFactory)
+
+
+class StaffMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMember
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"Person {n}")
+    function = "Project officer"
+    hourly_rate = Decimal("23.45")
+    monthly_hours = Decimal("120.00")
+    valid_from = datetime.date(2026, 1, 1)
 
 
 class ReportingPeriodFactory(factory.django.DjangoModelFactory):

@@ -10,9 +10,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
-from finance.models import EUPayment, Receipt
+from finance import services as finance_services
+from finance.models import EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import ProgressReport, ReportedExpenditure
+from reports.models import ProgressReport, ReportedExpenditure, ReportSection
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -26,6 +27,7 @@ from tests.factories import (
     ProgressEntryFactory,
     ProjectFactory,
     ReportingPeriodFactory,
+    StaffMemberFactory,
     UserFactory,
     director_of,
     observer_of,
@@ -66,6 +68,12 @@ def portal(db):
     )
     receipt.file.save("taxi.pdf", upload("taxi.pdf").file)
     EUPayment.objects.create(project=project, number=1, received_on=datetime.date(2026, 2, 1), amount=Decimal("1000"))
+    timesheet = finance_services.timesheet_create(
+        actor=staff,
+        staff_member=StaffMemberFactory(partner=lead),
+        month=datetime.date(2026, 3, 1),
+        hours_by_action={action: Decimal("8")},
+    )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(
         project=project,
@@ -75,6 +83,7 @@ def portal(db):
         due_date=datetime.date(2027, 2, 28),
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
+    ReportSection.objects.create(report=report, kind=ReportSection.Kind.LESSONS, text="Lessons of the period.")
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
     approved_report = ProgressReport.objects.create(
         period=period,
@@ -90,6 +99,17 @@ def portal(db):
         partner=lead, category=category, author=staff, status="verified", reviewer=director
     )
     ReportedExpenditure.objects.create(report=approved_report, expenditure=verified_expense)
+    contract = ProcurementContract.objects.create(
+        partner=lead,
+        reference="VEN-2026-01",
+        supplier="Studio Rossi",
+        subject="Analisi territoriale",
+        amount=Decimal("12500.00"),
+        procedure=ProcurementContract.Procedure.NEGOTIATED,
+        signed_on=datetime.date(2026, 2, 10),
+        author=staff,
+    )
+    contract.expenses.add(verified_expense)
     # Rows for the admin pages of the libraries' models.
     Group.objects.create(name="Auditors")
     device = TOTPDevice.objects.create(user=director, name="phone", confirmed=True)
@@ -122,6 +142,8 @@ def portal(db):
         expense=expense,
         submitted_expense=submitted_expense,
         receipt=receipt,
+        contract=contract,
+        timesheet=timesheet,
         period=period,
         report=report,
         device=device,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -101,6 +102,8 @@ def _url(world, name):
         "receipt-download": world.receipt_b,
         "receipt-delete": world.receipt_b,
     }
+    if name == "budget-xlsx":
+        return reverse("finance:budget-xlsx", args=[world.project.budgets.get().pk])
     if name in targets:
         return reverse(f"finance:{name}", args=[targets[name].pk])
     return reverse(f"finance:{name}")
@@ -113,6 +116,9 @@ ACCESS = {
     "overview": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
     "budget": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
     "statement-xlsx": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    # The outsider's own project is current for them: this project's budget is not found there.
+    "budget-xlsx": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    "budget-import": {"staff_a": 403, "director": 200, "observer": 403, "outsider": 403},
     "payment-create": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 403},
     "expense-list": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
     "expense-csv": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
@@ -548,3 +554,57 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def _annex_file(client, world, **cells):
+    """Download the current budget in the Annex III layout as the director, change `cells`, return it as an upload."""
+    client.force_login(world.director)
+    content = client.get(_url(world, "budget-xlsx")).content
+    workbook = load_workbook(io.BytesIO(content))
+    for cell, value in cells.items():
+        workbook.active[cell] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("budget.xlsx", buffer.getvalue())
+
+
+def test_a_director_imports_a_workbook_as_the_next_draft_version(client, world):
+    # Row 4 is heading 2: partner A 1,000.00 (column C), partner B 2,000.00 (D); row 5 its subtotal, row 6 the total.
+    upload = _annex_file(client, world, C4=1100, D4=1900, C5=1100, D5=1900, C6=1100, D6=1900)
+    response = client.post(reverse("finance:budget-import"), {"file": upload, "label": "Addendum 1"})
+    version = world.project.budgets.get(is_current=True).version + 1
+    assert response.status_code == 302 and response["Location"] == f"{reverse('finance:budget')}?version={version}"
+    page = client.get(response["Location"])
+    assert "imported as a draft" in page.content.decode() and "Addendum 1" in page.content.decode()
+    assert [row.budget for row in page.context["partners"]] == [Decimal("1100.00"), Decimal("1900.00")]
+
+
+def test_a_wrong_workbook_shows_each_error_and_saves_nothing(client, world):
+    upload = _annex_file(client, world, C4="lots", D4=-3)
+    response = client.post(reverse("finance:budget-import"), {"file": upload})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Sheet “Annex III”, row 4, column C: “lots” is not an amount" in content
+    assert "Sheet “Annex III”, row 4, column D: -3 is negative" in content
+    assert world.project.budgets.count() == 1
+    not_xlsx = SimpleUploadedFile("budget.xlsx", PDF)
+    content = client.post(reverse("finance:budget-import"), {"file": not_xlsx}).content.decode()
+    assert "The file is not an XLSX workbook" in content and world.project.budgets.count() == 1
+
+
+def test_partner_staff_cannot_import_a_budget(client, world):
+    upload = _annex_file(client, world)
+    client.force_login(world.staff_a)
+    assert client.post(reverse("finance:budget-import"), {"file": upload}).status_code == 403
+    assert world.project.budgets.count() == 1
+
+
+def test_the_budget_page_links_the_download_and_the_import_for_directors_only(client, world):
+    budget = world.project.budgets.get()
+    client.force_login(world.director)
+    content = client.get(reverse("finance:budget")).content.decode()
+    assert reverse("finance:budget-xlsx", args=[budget.pk]) in content and reverse("finance:budget-import") in content
+    client.force_login(world.staff_a)
+    content = client.get(reverse("finance:budget")).content.decode()
+    assert reverse("finance:budget-xlsx", args=[budget.pk]) in content
+    assert reverse("finance:budget-import") not in content

@@ -8,7 +8,7 @@ from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
-restore = import_module("partners.migrations.0003_project_title_spanish_accents")
+restore = import_module("partners.migrations.0004_project_title_spanish_accents")
 
 
 def test_the_spanish_title_gets_its_accents_back_and_an_edited_title_stays():

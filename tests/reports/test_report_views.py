@@ -238,7 +238,7 @@ def _grow(world, times):
     [
         ("director", "list", 8),
         ("observer", "list", 8),
-        ("director", "draft", 22),
+        ("director", "draft", 24),
         ("director", "approved", 6),
         ("observer", "approved", 6),
     ],

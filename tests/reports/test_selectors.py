@@ -114,5 +114,5 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ProgressEntryFactory(action=action, partner=sal_world.lead, status="approved", reviewer=sal_world.director)
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         progress_report_document(report)

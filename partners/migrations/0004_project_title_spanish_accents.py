@@ -22,6 +22,6 @@ def restore_accents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("partners", "0002_constraint_messages")]
+    dependencies = [("partners", "0003_project_contract_and_assumptions")]
 
     operations = [migrations.RunPython(restore_accents, migrations.RunPython.noop)]
