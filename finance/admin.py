@@ -14,9 +14,11 @@ from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
 from core.formatters import number_text
 
+from .annex import annex_lines
 from .models import (
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
     ExchangeRate,
@@ -50,11 +52,11 @@ def _rate_display(name):
 
 
 def _heading_totals(lines):
-    """Render the lines' amounts summed by heading, with their total: two queries."""
+    """Render the lines' amounts by Annex III line, with the computed lines and the total: two queries."""
     rows = money_by("category", lines=lines, expenses=Expenditure.objects.none())
     return render_to_string(
         "admin/finance/includes/heading_totals.html",
-        {"rows": rows, "total": sum((row.budget for row in rows), Decimal("0.00"))},
+        {"rows": annex_lines(rows), "total": sum((row.budget for row in rows), Decimal("0.00"))},
     )
 
 
@@ -289,6 +291,28 @@ class EUPaymentAdmin(HistoryAdmin):
     list_display = ["project", "number", "kind", "received_on", "amount"]
     list_filter = ["project", "kind"]
     date_hierarchy = "received_on"
+
+
+@admin.register(ContingencyAuthorisation)
+class ContingencyAuthorisationAdmin(HistoryAdmin):
+    """The Contracting Authority's prior authorisations to spend on the contingency reserve, recorded by administrators.
+
+    Partners declare contingency expenses only up to what is recorded here for them.
+    """
+
+    list_display = ["partner", "reference", "authorised_on", "authorised_by", "amount", "recorded_by"]
+    list_filter = ["partner__project", "partner"]
+    search_fields = ["reference", "authorised_by", "partner__organisation__name"]
+    list_select_related = ["partner__organisation", "recorded_by"]
+    date_hierarchy = "authorised_on"
+    fields = ["partner", "amount", "reference", "authorised_on", "authorised_by", "note", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+    autocomplete_fields = ["partner"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class ProcurementContractAdminForm(forms.ModelForm):

@@ -17,6 +17,7 @@ from core.forms import (
 from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
+from .annex import DECLARABLE_KINDS
 from .models import CostCategory, EUPayment, Expenditure, ProcurementContract, StaffMember, Timesheet
 
 
@@ -30,7 +31,17 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_not_in_future],
     )
-    category = forms.ModelChoiceField(label=_("Budget heading"), queryset=CostCategory.objects.all())
+    # Indirect costs are a flat rate the portal computes: their heading is not offered.
+    category = forms.ModelChoiceField(
+        label=_("Budget heading"),
+        queryset=CostCategory.objects.filter(kind__in=DECLARABLE_KINDS),
+        error_messages={
+            "invalid_choice": _(
+                "Choose a heading from the list. Indirect costs are not among them: they are a flat rate of the "
+                "verified direct costs, computed by the portal."
+            )
+        },
+    )
     activity = forms.ModelChoiceField(label=_("Activity"), queryset=Activity.objects.none(), required=False)
     description = forms.CharField(label=_("Description"), max_length=500)
     supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)
@@ -82,6 +93,19 @@ class EUPaymentForm(forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(label=_("Amount (EUR)"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class PlannedTrancheForm(forms.Form):
+    """The next pre-financing tranche as the contract plans it, to see how much of it may be requested."""
+
+    tranche = forms.DecimalField(
+        label=_("Next tranche as planned (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Leave empty to see what the 90 % cap leaves."),
+    )
 
 
 class BudgetVersionForm(forms.Form):

@@ -1,25 +1,30 @@
 """Reads on money: budgets and expenditure aggregates, computed in the database."""
 
+import dataclasses
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
-from core.formatters import ZERO, cents, percent_of
+from core.formatters import ZERO, cents
 from partners.models import Partner, Project, add_months
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list
 
-from .annex import AnnexLine, annex_lines
+from .annex import DIRECT_ELIGIBLE_KINDS, MoneyRow, annex_lines, heading_total
+from .annex_xlsx import AnnexLine, annex_layout_lines
 from .charts import AbsorptionChart, absorption_layout
 from .models import (
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
     Expenditure,
@@ -29,7 +34,19 @@ from .models import (
     Timesheet,
     TimesheetRow,
 )
-from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
+from .rules import (
+    FlexibilityComparison,
+    PreFinancing,
+    RuleCheck,
+    eu_share_due,
+    heading_changes,
+    indirect_flat_rate,
+    pre_financing_status,
+    projected_spending,
+    rule_checks,
+)
+
+Kind = CostCategory.Kind
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DECLARED_STATUSES = (Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED)
@@ -58,19 +75,29 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     return get_object_or_404(Budget, project=project, version=version)
 
 
+def budget_contract(*, project: Project) -> Budget | None:
+    """Return the contract version: the project's first approved budget version, or else its first version."""
+    first_approved = Case(When(approved_on__isnull=False, then=Value(0)), default=Value(1))
+    return Budget.objects.filter(project=project).order_by(first_approved, "version").first()
+
+
 def budget_of_project(*, project: Project, pk: int) -> Budget:
     """Return the project's budget version `pk`; 404 for another project's."""
     return get_object_or_404(Budget, project=project, pk=pk)
 
 
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
-    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
+    """Return the budget by Annex III line, by partner and by activity; with `partner`, only that partner's lines.
+
+    Activities are left out when no budget is assigned to them.
+    """
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
     expenses = Expenditure.objects.none()
+    activities = money_by("activity", lines=lines, expenses=expenses)
     return {
-        "headings": money_by("category", lines=lines, expenses=expenses),
+        "headings": annex_lines(money_by("category", lines=lines, expenses=expenses)),
         "partners": money_by("partner", lines=lines, expenses=expenses),
-        "activities": money_by("activity", lines=lines, expenses=expenses),
+        "activities": activities if has_activity_budget(activities) else [],
     }
 
 
@@ -103,7 +130,7 @@ class BudgetAnnex:
 
 def budget_annex(*, budget: Budget, partner: Partner | None) -> BudgetAnnex:
     """Lay the budget out as Annex III, lead partner first; with `partner`, only its column: three queries."""
-    lines = annex_lines(list(CostCategory.objects.all()))
+    lines = annex_layout_lines(list(CostCategory.objects.all()))
     headings = {line.category.pk: line for line in lines if not line.is_total}
     if partner is None:
         partners = Partner.objects.filter(project_id=budget.project_id).select_related("organisation")
@@ -140,29 +167,6 @@ def partner_list_with_money(*, project: Project, budget: Budget | None) -> Query
     )
 
 
-@dataclass
-class MoneyRow:
-    """Budget, declared and verified EUR of one heading, partner or activity."""
-
-    key: object
-    label: str
-    budget: Decimal = ZERO
-    declared: Decimal = ZERO
-    verified: Decimal = ZERO
-    kind: str = ""
-    verified_in_period: Decimal = ZERO
-    # Of `verified_in_period`, what was incurred before the period began but verified or reported only now.
-    verified_earlier_periods: Decimal = ZERO
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.budget - self.verified
-
-    @property
-    def verified_percent(self) -> Decimal | None:
-        return percent_of(self.verified, self.budget)
-
-
 # column, model, label, order: headings by code, the lead partner first, activities by number.
 DIMENSIONS = {
     "category": ("category_id", CostCategory, str, lambda c: c.code),
@@ -176,26 +180,18 @@ DIMENSIONS = {
 }
 
 
-def money_by(
-    dimension: str,
-    *,
-    lines: QuerySet[BudgetLine],
-    expenses: QuerySet[Expenditure],
-    in_period: Q | None = None,
-    period_start: datetime.date | None = None,
-) -> list[MoneyRow]:
-    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+NOTHING = (ZERO, ZERO, ZERO, ZERO)
+SPENT_FIELDS = ("declared", "verified", "verified_in_period", "verified_earlier_periods")
 
-    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
-    incurred before `period_start`.
-    """
-    column, model, label, order = DIMENSIONS[dimension]
-    budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
+
+def _spent(
+    expenses: QuerySet[Expenditure], column: str, in_period: Q | None, period_start: datetime.date | None
+) -> dict:
+    """Sum declared and verified EUR by `column`, and the verified in the period and of those incurred earlier."""
     verified = Q(status=Expenditure.Status.VERIFIED)
     none = Value(ZERO, output_field=MONEY)
     period = verified & in_period if in_period is not None else None
-    nothing = (ZERO, ZERO, ZERO, ZERO)
-    spent = {
+    return {
         key: (declared or ZERO, verified or ZERO, in_period or ZERO, earlier or ZERO)
         for key, declared, verified, in_period, earlier in expenses.order_by()
         .values_list(column)
@@ -208,14 +204,87 @@ def money_by(
             else none,
         )
     }
+
+
+def indirect_by_partner(
+    *,
+    budget: Budget,
+    lines: QuerySet[BudgetLine],
+    expenses: QuerySet[Expenditure],
+    in_period: Q | None = None,
+    period_start: datetime.date | None = None,
+) -> dict[int, MoneyRow]:
+    """Each partner's indirect costs at the flat rate, keyed by partner id: two queries.
+
+    The budget's indirect rate of the partner's direct eligible costs (lines 1-6 and 8), at most the partner's
+    indirect budget lines: for the declared and the verified costs, and with `in_period` (see `money_by`) for the
+    verified costs of the period as the difference the period's direct costs make to the flat rate.
+    """
+    ceilings = dict(
+        lines.filter(category__kind=Kind.INDIRECT).order_by().values_list("partner_id").annotate(total=Sum("amount"))
+    )
+    base = _spent(expenses.filter(category__kind__in=DIRECT_ELIGIBLE_KINDS), "partner_id", in_period, period_start)
+    rows = {}
+    for partner_id in set(ceilings) | set(base):
+        ceiling = ceilings.get(partner_id, ZERO)
+        declared, verified, in_period_eur, earlier = base.get(partner_id, NOTHING)
+        before = verified - in_period_eur
+
+        def flat(direct, ceiling=ceiling):
+            return indirect_flat_rate(direct, rate=budget.indirect_cap, ceiling=ceiling)
+
+        rows[partner_id] = MoneyRow(
+            key=partner_id,
+            label="",
+            kind=Kind.INDIRECT,
+            budget=ceiling,
+            declared=flat(declared),
+            verified=flat(verified),
+            verified_in_period=flat(verified) - flat(before),
+            verified_earlier_periods=flat(before + earlier) - flat(before),
+        )
+    return rows
+
+
+def money_by(
+    dimension: str,
+    *,
+    lines: QuerySet[BudgetLine],
+    expenses: QuerySet[Expenditure],
+    in_period: Q | None = None,
+    period_start: datetime.date | None = None,
+    indirect: dict[int, MoneyRow] | None = None,
+) -> list[MoneyRow]:
+    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+
+    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
+    incurred before `period_start`.
+    By heading, every Annex III heading that holds money is listed, in line order, each with `line` its number.
+    Indirect costs are never receipted: expenses on their heading are left out, and `indirect` (from
+    `indirect_by_partner`) gives their flat rate, added to the indirect heading and to each partner; by activity
+    the indirect budget and flat rate are a row of their own, as they belong to no activity.
+    """
+    column, model, label, order = DIMENSIONS[dimension]
+    budgets = defaultdict(lambda: ZERO)
+    indirect_budget = ZERO
+    for key, kind, total in lines.order_by().values_list(column, "category__kind").annotate(total=Sum("amount")):
+        if dimension == "activity" and kind == Kind.INDIRECT:
+            indirect_budget += total
+        else:
+            budgets[key] += total
+    spent = _spent(expenses.exclude(category__kind=Kind.INDIRECT), column, in_period, period_start)
     keys = set(budgets) | set(spent)
-    objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
+    if model is CostCategory:
+        objects = CostCategory.objects.all()
+    else:
+        objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
     if model is Partner:
         objects = objects.select_related("organisation")
+    flat_rate = list((indirect or {}).values())
 
     def row(obj, pk, label_text, kind=""):
-        declared, verified, in_period, earlier = spent.get(pk, nothing)
-        return MoneyRow(
+        declared, verified, in_period, earlier = spent.get(pk, NOTHING)
+        money = MoneyRow(
             key=obj,
             label=label_text,
             budget=budgets.get(pk, ZERO),
@@ -224,12 +293,89 @@ def money_by(
             kind=kind,
             verified_in_period=in_period,
             verified_earlier_periods=earlier,
+            line=getattr(obj, "code", None),
         )
+        if dimension == "category" and kind == Kind.INDIRECT:
+            money = _with_flat_rate(money, flat_rate)
+        elif dimension == "partner" and pk in (indirect or {}):
+            money = _with_flat_rate(money, [indirect[pk]])
+        return money
 
     rows = [row(obj, obj.pk, label(obj), getattr(obj, "kind", "")) for obj in sorted(objects, key=order)]
     if None in keys:
         rows.append(row(None, None, _("Not assigned")))
+    if dimension == "activity" and indirect_budget:
+        rows.append(
+            _with_flat_rate(
+                MoneyRow(key=Kind.INDIRECT, label=_("Indirect costs (flat rate)"), budget=indirect_budget),
+                flat_rate,
+            )
+        )
     return rows
+
+
+def _with_flat_rate(row: MoneyRow, flat_rate: list[MoneyRow]) -> MoneyRow:
+    """Add the flat-rate indirect costs `flat_rate` to the expenses of `row` (not to its budget, held by lines)."""
+    added = {name: getattr(row, name) + sum((getattr(f, name) for f in flat_rate), ZERO) for name in SPENT_FIELDS}
+    return dataclasses.replace(row, **added)
+
+
+@dataclass(frozen=True)
+class MoneyCell:
+    """Budget and verified EUR of one partner under one heading."""
+
+    budget: Decimal = ZERO
+    verified: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.verified
+
+
+@dataclass(frozen=True)
+class PartnerHeadingRow:
+    partner: MoneyRow
+    cells: list[MoneyCell]
+
+
+def money_by_partner_and_heading(
+    *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure], partners: list[MoneyRow], headings: list[MoneyRow]
+) -> list[PartnerHeadingRow]:
+    """Lay out budget and verified EUR per partner (rows) and heading (columns): two queries, whatever the rows.
+
+    `partners` and `headings` are the rows `money_by` gave for the same lines and expenses, so every pair is there.
+    """
+    budgets = {
+        (partner, category): total
+        for partner, category, total in lines.order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount"))
+    }
+    verified = {
+        (partner, category): total
+        for partner, category, total in expenses.verified()
+        .order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount_eur"))
+    }
+    return [
+        PartnerHeadingRow(
+            partner=row,
+            cells=[
+                MoneyCell(
+                    budget=budgets.get((row.key.pk, heading.key.pk), ZERO),
+                    verified=verified.get((row.key.pk, heading.key.pk), ZERO),
+                )
+                for heading in headings
+            ],
+        )
+        for row in partners
+    ]
+
+
+def has_activity_budget(activities: list[MoneyRow]) -> bool:
+    """Tell whether any budget is assigned to an activity: without, a table by activity shows only zeros."""
+    return any(isinstance(row.key, Activity) and row.budget for row in activities)
 
 
 def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
@@ -245,39 +391,144 @@ def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], mont
     return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
 
 
-def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
+def absorption_chart(*, project: Project, total: Decimal, expenses: QuerySet[Expenditure], today: datetime.date):
+    """Lay out the `expenses` verified by month against spending `total` evenly over the project."""
     months = min(project.elapsed_months(today), project.duration_months)
     return absorption_layout(
         months=project.duration_months,
-        total=budget.total_eligible_cost,
+        total=total,
         monthly=verified_by_month(project=project, expenses=expenses, months=months),
     )
 
 
-def pre_financing(*, project: Project, budget: Budget, used: Decimal) -> PreFinancing:
-    """Return the project's EU payments and whether a further pre-financing tranche may be requested."""
+def pre_financing(*, project: Project, budget: Budget, used: Decimal, planned: Decimal | None = None) -> PreFinancing:
+    """Return the project's EU payments and how much of a further pre-financing tranche may be requested."""
     payments = list(EUPayment.objects.filter(project=project).order_by("number"))
-    return pre_financing_status(payments=payments, budget=budget, used=used)
+    return pre_financing_status(payments=payments, budget=budget, used=used, planned=planned)
+
+
+@dataclass(frozen=True)
+class BudgetFlexibility:
+    contract: Budget
+    # The budget version against the contract; the verified spending extrapolated to the end (None before the start).
+    version: FlexibilityComparison
+    projection: FlexibilityComparison | None
+    elapsed_months: int
+
+    @property
+    def comparisons(self) -> list[FlexibilityComparison]:
+        return [c for c in (self.version, self.projection) if c is not None]
+
+
+def budget_flexibility(
+    *, project: Project, budget: Budget, today: datetime.date, headings: list[MoneyRow] | None = None
+) -> BudgetFlexibility:
+    """Compare `budget` and the spending projected to the project's end with the contract, heading by heading.
+
+    `headings` are the budget's rows with the project's verified costs, when the caller has them already.
+    """
+    contract = budget_contract(project=project)
+    if headings is None:
+        headings = money_by("category", lines=budget.lines.all(), expenses=Expenditure.objects.for_project(project))
+    if contract.pk == budget.pk:
+        contract_rows = headings
+    else:
+        contract_rows = money_by("category", lines=contract.lines.all(), expenses=Expenditure.objects.none())
+    threshold = contract.flexibility_threshold
+    names = {"version": budget.version, "contract": contract.version}
+    version = FlexibilityComparison(
+        title=_("Budget version %(version)d against the contract (version %(contract)d)") % names,
+        changes=heading_changes(
+            contract=contract_rows, proposed=headings, amount=attrgetter("budget"), threshold=threshold
+        ),
+        threshold=threshold,
+    )
+    elapsed = project.elapsed_months(today)
+    projection = None
+    if elapsed:
+
+        def projected(row: MoneyRow) -> Decimal:
+            return projected_spending(row.verified, elapsed_months=elapsed, duration_months=project.duration_months)
+
+        projection = FlexibilityComparison(
+            title=_("Spending projected to month %(months)d against the contract (version %(contract)d)")
+            % {"months": project.duration_months, "contract": contract.version},
+            changes=heading_changes(contract=contract_rows, proposed=headings, amount=projected, threshold=threshold),
+            threshold=threshold,
+        )
+    return BudgetFlexibility(contract=contract, version=version, projection=projection, elapsed_months=elapsed)
+
+
+@dataclass(frozen=True)
+class ContingencyRow:
+    partner: Partner
+    authorised: Decimal
+    committed: Decimal
+    verified: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.authorised - self.committed
+
+
+def contingency_use(*, project: Project, partner: Partner | None) -> list[ContingencyRow]:
+    """Each partner's contingency spending against its prior authorisations (of `partner` alone if given).
+
+    Committed counts every expense on the contingency heading but the rejected ones, drafts too, as the expense
+    service does.
+    One query; only partners with an authorisation or such an expense are listed.
+    """
+    partners = Partner.objects.for_project(project).select_related("organisation")
+    if partner is not None:
+        partners = partners.filter(pk=partner.pk)
+    contingency = Expenditure.objects.filter(category__kind=Kind.CONTINGENCY)
+    authorised = (
+        ContingencyAuthorisation.objects.filter(partner=OuterRef("pk"))
+        .order_by()
+        .values("partner")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    rows = partners.annotate(
+        authorised=Coalesce(Subquery(authorised, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        committed=_sum_per_partner(contingency.exclude(status=Expenditure.Status.REJECTED), "amount_eur"),
+        verified=_sum_per_partner(contingency.verified(), "amount_eur"),
+    ).filter(Q(authorised__gt=0) | Q(committed__gt=0))
+    return [ContingencyRow(p, p.authorised, p.committed, p.verified) for p in rows.order_by("organisation__name")]
 
 
 @dataclass(frozen=True)
 class FinanceOverview:
     budget: Budget
     partner: Partner | None
+    # The rows of the headings that hold money (see `annex` for the Annex III table with its computed lines).
     headings: list[MoneyRow]
     partners: list[MoneyRow]
+    # Empty when no budget is assigned to activities: the table would show only zeros.
     activities: list[MoneyRow]
+    # Directors' partner x heading table; empty for a partner.
+    partner_headings: list[PartnerHeadingRow]
     totals: MoneyRow
     eu_share_due: Decimal
     checks: list[RuleCheck]
     pre_financing: PreFinancing | None
     absorption: AbsorptionChart
+    contingency: list[ContingencyRow]
+
+    @property
+    def annex(self) -> list[MoneyRow]:
+        """The headings in Annex III order with lines 7, 9 and 11 computed."""
+        return annex_lines(self.headings)
 
 
-def finance_overview(*, project: Project, partner: Partner | None, today: datetime.date) -> FinanceOverview | None:
+def finance_overview(
+    *, project: Project, partner: Partner | None, today: datetime.date, planned_tranche: Decimal | None = None
+) -> FinanceOverview | None:
     """Gather budget against declared and verified costs, the EU share and the rule checks.
 
-    With `partner`, only that partner's lines and expenses, and no project-wide checks.
+    With `partner`, only that partner's lines and expenses, its chart scaled to its own budget, and no project-wide
+    checks. `planned_tranche` is the next
+    pre-financing tranche as the contract plans it, if known.
     """
     budget = budget_current(project=project)
     if budget is None:
@@ -286,26 +537,39 @@ def finance_overview(*, project: Project, partner: Partner | None, today: dateti
     expenses = Expenditure.objects.for_project(project)
     if partner is not None:
         lines, expenses = lines.filter(partner=partner), expenses.filter(partner=partner)
-    headings = money_by("category", lines=lines, expenses=expenses)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        declared=sum((h.declared for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-    )
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses)
+    headings = money_by("category", lines=lines, expenses=expenses, indirect=indirect)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
+    activities = money_by("activity", lines=lines, expenses=expenses, indirect=indirect)
+    checks, payments, partners, partner_headings = [], None, [], []
+    if partner is None:
+        partners = money_by("partner", lines=lines, expenses=expenses, indirect=indirect)
+        partner_headings = money_by_partner_and_heading(
+            lines=lines, expenses=expenses, partners=partners, headings=headings
+        )
+        flexibility = budget_flexibility(project=project, budget=budget, today=today, headings=headings)
+        checks = rule_checks(budget=budget, headings=headings, flexibility=flexibility.comparisons)
+        payments = pre_financing(project=project, budget=budget, used=due, planned=planned_tranche)
     return FinanceOverview(
         budget=budget,
         partner=partner,
         headings=headings,
-        partners=money_by("partner", lines=lines, expenses=expenses) if partner is None else [],
-        activities=money_by("activity", lines=lines, expenses=expenses),
+        partners=partners,
+        activities=activities if has_activity_budget(activities) else [],
+        partner_headings=partner_headings,
         totals=totals,
         eu_share_due=due,
-        checks=rule_checks(budget=budget, headings=headings) if partner is None else [],
-        pre_financing=pre_financing(project=project, budget=budget, used=due) if partner is None else None,
-        absorption=absorption_chart(project=project, budget=budget, expenses=expenses, today=today),
+        checks=checks,
+        pre_financing=payments,
+        # A partner's chart is scaled to its own budget, the project's to the total eligible cost.
+        absorption=absorption_chart(
+            project=project,
+            total=budget.total_eligible_cost if partner is None else totals.budget,
+            expenses=expenses,
+            today=today,
+        ),
+        contingency=contingency_use(project=project, partner=partner),
     )
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
-from core.formatters import CENT, cents, money_text, rate_text
+from core.formatters import CENT, ZERO, cents, money_text, rate_text
 from core.mail import notify_on_commit
 from core.services import (
     attachment_delete,
@@ -32,11 +32,13 @@ from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
-from .annex import annex_read_xlsx
+from .annex_xlsx import annex_read_xlsx
 from .models import (
+    INDIRECT_NOT_DECLARED,
     QUARTER_HOUR,
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
     ExchangeRate,
@@ -114,6 +116,70 @@ def _fix_eur_amount(expenditure: Expenditure):
         )
 
 
+def _check_heading(expenditure: Expenditure, *, counted: Sequence[str]):
+    """Refuse an expense on the indirect heading, and one on the contingency reserve beyond its authorisation.
+
+    The partner's row is locked, so that two expenses declared or verified at once cannot both take the last of
+    an authorisation. `counted` are the statuses of the partner's other contingency expenses that take their part.
+    """
+    kind = expenditure.category.kind
+    if kind == CostCategory.Kind.INDIRECT:
+        raise ValidationError({"category": INDIRECT_NOT_DECLARED}, code="indirect_flat_rate")
+    if kind != CostCategory.Kind.CONTINGENCY:
+        return
+    partner = Partner.objects.select_for_update().select_related("organisation").get(pk=expenditure.partner_id)
+    authorised = ContingencyAuthorisation.objects.filter(partner=partner).aggregate(total=Sum("amount"))["total"]
+    if not authorised:
+        raise ValidationError(
+            {
+                "category": _(
+                    "The contingency reserve is spent only with a prior authorisation of the Contracting "
+                    "Authority, and none is recorded for %(partner)s: ask the directors to record it first."
+                )
+                % {"partner": partner}
+            },
+            code="contingency_not_authorised",
+        )
+    taken = (
+        Expenditure.objects.filter(partner=partner, category__kind=CostCategory.Kind.CONTINGENCY, status__in=counted)
+        .exclude(pk=expenditure.pk)
+        .aggregate(total=Sum("amount_eur"))["total"]
+        or ZERO
+    )
+    if taken + expenditure.amount_eur > authorised:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The contingency reserve authorised for %(partner)s is %(authorised)s, of which other "
+                    "expenses take %(taken)s: this one, %(amount)s, would go %(over)s beyond it."
+                )
+                % {
+                    "partner": partner,
+                    "authorised": money_text(authorised),
+                    "taken": money_text(taken),
+                    "amount": money_text(expenditure.amount_eur),
+                    "over": money_text(taken + expenditure.amount_eur - authorised),
+                }
+            },
+            code="contingency_over_authorised",
+        )
+
+
+# A declared expense counts against an authorisation from its draft on, until it is rejected.
+COMMITTED_STATUSES = tuple(status for status in Expenditure.Status.values if status != Expenditure.Status.REJECTED)
+
+
+def _fix_and_check(expenditure: Expenditure):
+    """Fix the EUR amount at the month's rate, then check the heading may take it."""
+    _fix_eur_amount(expenditure)
+    _check_heading(expenditure, counted=COMMITTED_STATUSES)
+
+
+def _check_verifiable(expenditure: Expenditure):
+    """A verified expense on the contingency reserve stays within what is authorised with the others verified."""
+    _check_heading(expenditure, counted=(Expenditure.Status.VERIFIED,))
+
+
 def _attach_receipts(expenditure: Expenditure, uploads: Sequence[CheckedUpload], actor):
     attachments_store(uploads, build=lambda upload: Receipt(expenditure=expenditure), actor=actor)
 
@@ -151,7 +217,7 @@ def expenditure_create(
         currency=partner.currency,
         author=actor,
     )
-    _fix_eur_amount(expenditure)
+    _fix_and_check(expenditure)
     save_audited_once(expenditure, actor, form_token=form_token)
     _attach_receipts(expenditure, receipts, actor)
     return expenditure
@@ -189,7 +255,7 @@ def expenditure_update(
     locked.category, locked.activity, locked.date_incurred = category, activity, date_incurred
     locked.description, locked.supplier, locked.document_ref = description, supplier, document_ref
     locked.amount = amount
-    _fix_eur_amount(locked)
+    _fix_and_check(locked)
     locked.revision += 1
     save_audited(locked, actor)
     _attach_receipts(locked, receipts, actor)
@@ -257,7 +323,7 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
         actor=actor,
         to=Expenditure.Status.SUBMITTED,
         allowed_from=EDITABLE_STATUSES,
-        prepare=_fix_eur_amount,
+        prepare=_fix_and_check,
     )
     notify_on_commit(
         recipients=director_list(project=expenditure.partner.project),
@@ -273,12 +339,14 @@ def _require_director(actor, expenditure: Expenditure):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
-def _decide(expenditure, *, actor, to, note, subject, missing_note=None):
+def _decide(expenditure, *, actor, to, note, subject, missing_note=None, prepare=None):
     """Record a director's decision and tell the author; `missing_note` is the refusal when a reason is required."""
     _require_director(actor, expenditure)
     if missing_note is not None and not note.strip():
         raise ValidationError({"review_note": missing_note}, code="required")
-    expenditure = _review(expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note)
+    expenditure = _review(
+        expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note, prepare=prepare
+    )
     notify_on_commit(
         recipients=[expenditure.author],
         subject=subject % {"description": expenditure.description[:60]},
@@ -297,6 +365,7 @@ def expenditure_verify(*, actor, expenditure: Expenditure, note: str = "") -> Ex
         to=Expenditure.Status.VERIFIED,
         note=note,
         subject=_("COCAP: expense verified: %(description)s"),
+        prepare=_check_verifiable,
     )
 
 

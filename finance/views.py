@@ -26,6 +26,7 @@ from .forms import (
     EUPaymentForm,
     ExpenditureForm,
     ExpenseFilterForm,
+    PlannedTrancheForm,
     ProcurementContractForm,
     ReviewForm,
     TimesheetForm,
@@ -46,6 +47,7 @@ from .selectors import (
     PROCUREMENT_REPORTED_ABOVE,
     budget_annex,
     budget_breakdown,
+    budget_flexibility,
     budget_get,
     budget_list,
     budget_of_project,
@@ -84,17 +86,22 @@ def _scope(request, project):
 
 
 def overview(request):
-    """Show budget against declared and verified costs, the EU share and the EU rule checks."""
+    """Show budget against declared and verified costs, the EU share, the EU rule checks and pre-financing."""
     project = project_current_or_404(user=request.user)
     partner = _scope(request, project)
+    # A tranche that is not an amount (a tampered link) is shown with its error, and the cap's amount is used.
+    tranche_form = PlannedTrancheForm(request.GET or None)
+    planned = tranche_form.cleaned_data["tranche"] if tranche_form.is_valid() else None
+    overview = finance_overview(project=project, partner=partner, today=timezone.localdate(), planned_tranche=planned)
     return render(
         request,
         "finance/overview.html",
         {
             "project": project,
-            "overview": finance_overview(project=project, partner=partner, today=timezone.localdate()),
+            "overview": overview,
             "can_record_payments": user_can_direct(request.user, project),
             "payment_form": EUPaymentForm(),
+            "tranche_form": tranche_form,
         },
     )
 
@@ -106,6 +113,9 @@ def budget_detail(request):
     form = BudgetVersionForm(request.GET)
     # A version that is not a number (a tampered link) shows the current budget.
     budget = budget_get(project=project, version=form.cleaned_data["version"] if form.is_valid() else None)
+    flexibility = None
+    if partner is None:
+        flexibility = budget_flexibility(project=project, budget=budget, today=timezone.localdate())
     return render(
         request,
         "finance/budget.html",
@@ -114,6 +124,7 @@ def budget_detail(request):
             "budget": budget,
             "versions": budget_list(project=project),
             "partner": partner,
+            "flexibility": flexibility,
             "can_import": user_can_import_budget(request.user, project),
             **budget_breakdown(budget=budget, partner=partner),
         },

@@ -102,7 +102,9 @@ def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
                 (_("By partner"), _("Partner"), finance["partners"]),
             ):
                 columns = ((label, itemgetter("label")), *SAL_MONEY_COLUMNS)
-                XlsxSheet(workbook, title).table(columns, rows, totals=finance["totals"])
+                XlsxSheet(workbook, title).table(
+                    columns, rows, totals=finance["totals"], bold_if=lambda row: row.get("subtotal")
+                )
             checks = XlsxSheet(workbook, _("EU rule checks"))
             checks.row(_("Check"), _("Figures"), _("Verdict"), bold=True)
             for check in finance["checks"]:

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from finance.models import EUPayment, Expenditure, Receipt
+from finance.models import ContingencyAuthorisation, CostCategory, EUPayment, Expenditure, Receipt
 from tests.factories import (
+    ActivityFactory,
     BudgetFactory,
     BudgetLineFactory,
     CostCategoryFactory,
@@ -156,6 +157,93 @@ def test_partner_staff_see_only_their_own_money(client, world):
     assert overview.checks == [] and overview.partners == []
     csv_text = b"".join(client.get(reverse("finance:expense-csv")).streaming_content).decode()
     assert "B's taxi" not in csv_text
+
+
+def _verify(partner, category, amount, reviewer, activity=None):
+    return ExpenditureFactory(
+        partner=partner,
+        category=category,
+        activity=activity,
+        amount=Decimal(amount),
+        amount_eur=Decimal(amount),
+        status="verified",
+        reviewer=reviewer,
+    )
+
+
+def test_directors_see_a_partner_by_heading_table_and_partners_do_not(client, world):
+    equipment = CostCategoryFactory(code=3, name="Equipment")
+    budget = world.project.budgets.get()
+    BudgetLineFactory(budget=budget, partner=world.partner_a, category=equipment, amount=Decimal("250.50"))
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    _verify(world.partner_b, equipment, "99.99", world.director)
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"))
+    table = response.context["overview"].partner_headings
+    D = Decimal
+    cells = [(row.partner.key, [(cell.budget, cell.verified) for cell in row.cells]) for row in table]
+    assert cells == [
+        # Columns: 2. Travel, 3. Equipment.
+        (world.partner_a, [(D("1000.00"), D("1200.10")), (D("250.50"), D("0.00"))]),
+        (world.partner_b, [(D("2000.00"), D("0.00")), (D("0.00"), D("99.99"))]),
+    ]
+    assert [row.partner.budget for row in table] == [D("1250.50"), D("2000.00")]
+    html = response.content.decode()
+    assert 'id="by-partner-heading"' in html and html.count("over budget") == 2
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:overview"))
+    assert mine.context["overview"].partner_headings == []
+    assert 'id="by-partner-heading"' not in mine.content.decode()
+
+
+def test_a_partners_chart_is_scaled_to_its_own_budget(client, world):
+    client.force_login(world.staff_a)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 1,000.00"
+    client.force_login(world.director)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 3,000.00"
+
+
+def test_by_activity_shows_only_when_the_project_assigns_budget_to_activities(client, world):
+    activity = ActivityFactory(project=world.project, number=3)
+    _verify(world.partner_a, world.category, "10.00", world.director, activity=activity)
+    client.force_login(world.director)
+    for url, table in (("finance:overview", 'id="by-activity"'), ("finance:budget", 'id="budget-by-activity"')):
+        response = client.get(reverse(url))
+        assert table not in response.content.decode()
+    BudgetLineFactory(
+        budget=world.project.budgets.get(),
+        partner=world.partner_a,
+        category=world.category,
+        activity=activity,
+        amount=Decimal("300.00"),
+    )
+    overview = client.get(reverse("finance:overview"))
+    assert 'id="by-activity"' in overview.content.decode()
+    assert [(row.budget, row.verified) for row in overview.context["overview"].activities] == [
+        (Decimal("300.00"), Decimal("10.00")),
+        (Decimal("3000.00"), Decimal("0.00")),
+    ]
+    assert 'id="budget-by-activity"' in client.get(reverse("finance:budget")).content.decode()
+
+
+def test_a_negative_remaining_in_the_statement_is_marked_and_explained(client, world):
+    # Partner A: 1,000.00 budgeted, 1,200.10 verified: -200.10 remaining.
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    client.force_login(world.director)
+    workbook = load_workbook(io.BytesIO(client.get(reverse("finance:statement-xlsx")).content))
+    assert "By activity" not in workbook.sheetnames
+    sheet = workbook["By partner"]
+    rows = list(sheet.iter_rows())
+    overspent = next(row for row in rows if row[0].value == str(world.partner_a))
+    assert Decimal(str(overspent[4].value)).quantize(Decimal("0.01")) == Decimal("-200.10")
+    assert (overspent[4].font.color.rgb, overspent[4].fill.fgColor.rgb) == ("009C0006", "00FFC7CE")
+    within = next(row for row in rows if row[0].value == str(world.partner_b))
+    assert within[4].fill.fill_type is None
+    assert rows[-1][0].value == (
+        f"Warning: more is verified than budgeted, so the remaining amount is negative, for: {world.partner_a}."
+    )
+    # By heading, travel has 3,000.00 budgeted: nothing to warn of.
+    assert not any("Warning" in str(row[0].value) for row in workbook["By heading"].iter_rows())
 
 
 def _listed_and_exported(client, query):
@@ -344,18 +432,28 @@ def test_earlier_budget_versions_stay_readable(client, world):
     current = client.get(reverse("finance:budget"))
     assert current.context["budget"].version == first_version + 1
     first = client.get(reverse("finance:budget"), {"version": first_version})
-    assert [row.budget for row in first.context["headings"]] == [Decimal("3000.00")]
+    headings = first.context["headings"]
+    assert [row.budget for row in headings if not row.is_subtotal] == [Decimal("3000.00")]
+    # Annex III's lines 7, 9 and 11 follow, computed.
+    assert [(row.line, row.budget) for row in headings if row.is_subtotal] == [
+        (line, Decimal("3000.00")) for line in (7, 9, 11)
+    ]
     assert "superseded" in first.content.decode()
 
 
-def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
+def test_payments_page_says_how_much_pre_financing_can_be_requested(client, world):
     client.force_login(world.director)
     client.post(
         reverse("finance:payment-create"), {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "100.00"}
     )
     assert EUPayment.objects.get().amount == Decimal("100.00")
+    # Cap 90 % of 2,400.00 = 2,160.00, 2,060.00 left; nothing verified, 70.00 needed: cut by 70.00.
     page = client.get(reverse("finance:overview")).content.decode()
-    assert "A further tranche can be requested once the EU share of verified costs reaches EUR 70.00" in page
+    assert "Pre-financing that can be requested now: EUR 1,990.00." in page
+    planned = client.get(reverse("finance:overview"), {"tranche": "500.00"}).content.decode()
+    assert "Pre-financing that can be requested now: EUR 430.00." in planned
+    tampered = client.get(reverse("finance:overview"), {"tranche": "lots"}).content.decode()
+    assert "Enter a number." in tampered and "EUR 1,990.00." in tampered
     response = client.post(
         reverse("finance:payment-create"),
         {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "99999"},
@@ -363,6 +461,64 @@ def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
     )
     assert "over 90 % of the EU contribution" in response.content.decode()
     assert EUPayment.objects.count() == 1
+
+
+def test_directors_check_a_chosen_version_against_the_contract_and_partners_do_not_see_it(client, world):
+    contract = world.project.budgets.get()
+    contract.approved_on = datetime.date(2026, 1, 1)
+    contract.save()
+    draft = BudgetFactory(
+        project=world.project,
+        version=contract.version + 1,
+        is_current=False,
+        total_eligible_cost=Decimal("3000.00"),
+        eu_contribution=Decimal("2400.00"),
+    )
+    lodging = CostCategoryFactory(code=3, name="Equipment and supplies")
+    # Travel: 3,000.00 in the contract, 2,500.00 in the draft: -500.00 is 16.67 %, 50.00 beyond the 450.00 allowed.
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("500.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=world.category, amount=Decimal("2000.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=lodging, amount=Decimal("500.00"))
+    client.force_login(world.director)
+    page = client.get(reverse("finance:budget"), {"version": draft.version})
+    flexibility = page.context["flexibility"]
+    assert flexibility.contract == contract
+    assert [(c.label, c.change, c.excess) for c in flexibility.version.breaches] == [
+        ("2. Travel", Decimal("-500.00"), Decimal("50.00")),
+        ("3. Equipment and supplies", Decimal("500.00"), Decimal("500.00")),
+    ]
+    html = page.content.decode()
+    assert 'id="flexibility-version"' in html and "addendum needed: EUR 50.00 beyond" in html
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert mine.context["flexibility"] is None
+    assert 'id="flexibility"' not in mine.content.decode()
+    # Only the partner's own line; the Annex III subtotals repeat it.
+    assert [row.budget for row in mine.context["headings"] if row.budget and not row.is_subtotal] == [Decimal("500.00")]
+
+
+def test_the_budget_page_of_another_version_keeps_its_query_count(client, world, django_assert_num_queries):
+    contract = world.project.budgets.get()
+    draft = BudgetFactory(project=world.project, version=contract.version + 1, is_current=False)
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
+    client.force_login(world.director)
+    # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
+    with django_assert_num_queries(19):
+        client.get(reverse("finance:budget"), {"version": draft.version})
+    _grow(world, 10)
+    with django_assert_num_queries(19):
+        response = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
+
+
+@pytest.mark.parametrize("tranche", ["-1", "0", "NaN", "Infinity", "1e999", "9" * 5000, "\x00", "<b>1</b>"])
+def test_a_tampered_planned_tranche_is_refused_and_the_cap_used(client, world, tranche):
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"), {"tranche": tranche})
+    assert response.status_code == 200
+    assert response.context["overview"].pre_financing.planned is None
+    assert response.context["tranche_form"].errors
+    assert "<b>1</b>" not in response.content.decode()
 
 
 def _grow(world, times):
@@ -395,9 +551,13 @@ def _grow(world, times):
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
         # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
-        ("director", "finance:overview", 17),
-        ("staff_a", "finance:overview", 13),
-        ("observer", "finance:budget", 13),
+        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
+        # the contract version (the current one here), the partner x heading table's budgets and costs.
+        ("director", "finance:overview", 23),
+        ("staff_a", "finance:overview", 16),
+        # the contract version, and the budget's headings with the verified costs for the flexibility.
+        ("observer", "finance:budget", 17),
+        ("staff_a", "finance:budget", 13),
         ("director", "finance:expense-list", 10),  # partners, headings, count, page of expenses
         ("staff_a", "finance:expense-list", 9),
     ],
@@ -554,6 +714,41 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def test_the_expense_form_offers_no_indirect_heading_and_refuses_one_posted(client, world):
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    client.force_login(world.staff_a)
+    url = reverse("finance:expense-create")
+    offered = list(client.get(url).context["form"].fields["category"].queryset)
+    assert world.category in offered and indirect not in offered
+    response = client.post(url, _expense_form(world, category=indirect.pk))
+    assert "Indirect costs are not among them: they are a flat rate" in response.content.decode()
+    assert not Expenditure.objects.filter(category=indirect).exists()
+
+
+def test_each_partner_sees_only_its_own_contingency_authorisations(client, world):
+    reserve = CostCategoryFactory(code=8, name="Contingency reserve", kind=CostCategory.Kind.CONTINGENCY)
+    BudgetLineFactory(budget=world.project.budgets.get(), partner=world.partner_b, category=reserve)
+    for partner, amount in ((world.partner_a, "120.00"), (world.partner_b, "340.00")):
+        ContingencyAuthorisation.objects.create(
+            partner=partner,
+            amount=Decimal(amount),
+            reference=f"AUT-{amount}",
+            authorised_on=datetime.date(2026, 2, 2),
+            authorised_by="EU Delegation",
+        )
+    ExpenditureFactory(partner=world.partner_b, category=reserve, amount_eur=Decimal("40.00"), amount=Decimal("40.00"))
+    client.force_login(world.staff_b)
+    mine = client.get(reverse("finance:overview")).context["overview"].contingency
+    # B's draft of 40.00 takes its part of B's 340.00: 300.00 left.
+    assert [(row.partner, row.authorised, row.committed, row.available) for row in mine] == [
+        (world.partner_b, Decimal("340.00"), Decimal("40.00"), Decimal("300.00"))
+    ]
+    client.force_login(world.director)
+    page = client.get(reverse("finance:overview"))
+    assert {row.partner for row in page.context["overview"].contingency} == {world.partner_a, world.partner_b}
+    assert 'id="contingency"' in page.content.decode()
 
 
 def _annex_file(client, world, **cells):
