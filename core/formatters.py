@@ -53,3 +53,14 @@ def rate_text(rate: Decimal) -> str:
 def months_text(first: datetime.date, last: datetime.date) -> str:
     """Write a month as 2026-03, and a range of months as the first and the last joined by an en dash."""
     return f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"
+
+
+def number_text(value: Decimal | None) -> str:
+    """Write a quantity as the active language writes numbers, without trailing zeros: 20, 2,5 in Italian."""
+    if value is None:
+        return "–"
+    # normalize() alone writes 20 as 2E+1; quantizing to the exponent it keeps brings the plain digits back.
+    plain = value.normalize()
+    if plain.as_tuple().exponent > 0:
+        plain = plain.quantize(Decimal(1))
+    return number_format(plain, use_l10n=True, force_grouping=True)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
+from core.formatters import number_text
 
 from .annex import annex_lines
 from .models import (
@@ -37,7 +38,7 @@ RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "continge
 
 def rate_as_percent(rate: Decimal) -> str:
     """Write a rate stored as a fraction as a percentage, as the active language writes numbers: 0.0750 as 7.5 %."""
-    return f"{number_format((rate * 100).normalize(), use_l10n=True)} %"
+    return f"{number_text(rate * 100)} %"
 
 
 def _rate_display(name):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.charts import gantt_action, gantt_layout
+from activities.charts import Milestone, ProjectCalendar, gantt_action, gantt_layout, project_calendar
 from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
@@ -555,6 +555,20 @@ def progress_report_document(report: ProgressReport) -> dict:
         "has_chapters": "sections" in figures,
         "absorption": absorption,
     }
+
+
+def project_schedule(*, project: Project, today: datetime.date) -> ProjectCalendar:
+    """Lay out every activity and action of the project on its calendar, the SAL due dates as milestones."""
+    periods = ReportingPeriod.objects.filter(project=project).order_by("number")
+    return project_calendar(
+        project=project,
+        activities=activity_list_with_schedule(project=project, today=today),
+        today=today,
+        milestones=[
+            Milestone(label=_("SAL %(number)s due") % {"number": period.number}, day=period.due_date)
+            for period in periods
+        ],
+    )
 
 
 def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:
