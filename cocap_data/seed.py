@@ -8,9 +8,9 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.translation import gettext_noop
 
-from activities.models import Action, Activity, Indicator
+from activities.models import Action, Activity, Indicator, Objective, TargetGroup
+from finance.annex import HEADINGS
 from finance.models import Budget, CostCategory
 from partners.models import GoverningBody, Organisation, Partner, Project, add_months
 from reports.models import ReportingPeriod
@@ -189,10 +189,32 @@ ACTIVITIES = [
     ),
 ]
 
-# (activity number, name, unit, target): only where the seed states a number.
+# The logframe's objectives, word for word from the description's first paragraph ("Il progetto si propone
+# di ..., mediante: ...; ..."): the overall objective is what the project sets out to do, and each of the two
+# means it lists is a specific objective. Only the description's double space ("tenendo  conto") is single.
+OVERALL_OBJECTIVE = (
+    "rafforzare, nei territori dell'America Latina interessati, la coesione sociale attraverso il miglioramento "
+    "delle catene produttive delle piccole e medie imprese"
+)
+SPECIFIC_OBJECTIVES = [
+    "il rafforzamento del vincolo fra le istituzioni ed il territorio",
+    "lo sviluppo del capitale sociale attraverso le politiche di sviluppo locale delle PMI, tenendo conto del "
+    "modello innovativo realizzato nel Veneto",
+]
+
+# The description has no list of target groups; these are the groups it names as those the work is for,
+# word for word: the SMEs of the overall objective, the firms of activity 1, the people activity 4 involves.
+TARGET_GROUPS = [
+    "piccole e medie imprese",
+    "micro e piccole imprese",
+    "imprenditori, esperti, centri di ricerca e scuole tecniche",
+]
+
+# (activity number, name, unit, target, cumulative): only where the seed states a number. Both count what
+# was reached so far (agents trained, pilot cases started), so their latest value is what is achieved.
 INDICATORS = [
-    (4, "Allievi formati (agenti locali di sviluppo)", "allievi", Decimal("20")),
-    (6, "Casi pilota di logistica di distretto", "casi pilota", Decimal("1")),
+    (4, "Allievi formati (agenti locali di sviluppo)", "allievi", Decimal("20"), True),
+    (6, "Casi pilota di logistica di distretto", "casi pilota", Decimal("1"), True),
 ]
 
 GOVERNING_BODIES = [
@@ -204,17 +226,6 @@ GOVERNING_BODIES = [
         GoverningBody.Kind.COMMITTEE,
         "Per il supporto alle attività di direzione.",
     ),
-]
-
-# The EU budget headings; names are translated on display.
-COST_CATEGORIES = [
-    (1, gettext_noop("Human resources"), CostCategory.Kind.DIRECT),
-    (2, gettext_noop("Travel"), CostCategory.Kind.DIRECT),
-    (3, gettext_noop("Equipment and supplies"), CostCategory.Kind.DIRECT),
-    (4, gettext_noop("Local office"), CostCategory.Kind.DIRECT),
-    (5, gettext_noop("Other costs, services"), CostCategory.Kind.DIRECT),
-    (6, gettext_noop("Other"), CostCategory.Kind.DIRECT),
-    (8, gettext_noop("Indirect costs"), CostCategory.Kind.INDIRECT),
 ]
 
 REPORTING_PERIOD_MONTHS = 6
@@ -253,17 +264,19 @@ def cocap_load(*, start_date: datetime.date) -> Project:
                     "responsible": lead if kind == TRANSVERSAL else None,
                 },
             )
-    for activity_number, name, unit, target in INDICATORS:
+    for activity_number, name, unit, target, cumulative in INDICATORS:
         Indicator.objects.get_or_create(
             activity=Activity.objects.get(project=project, number=activity_number),
             name=name,
-            defaults={"unit": unit, "target": target},
+            defaults={"unit": unit, "target": target, "cumulative": cumulative},
         )
+    _load_logframe(project)
     for order, (name, kind, description) in enumerate(GOVERNING_BODIES, start=1):
         GoverningBody.objects.get_or_create(
             project=project, name=name, defaults={"kind": kind, "description": description, "order": order}
         )
-    for code, name, kind in COST_CATEGORIES:
+    # The Annex III headings; the description says nothing of taxes, so line 12 is not added.
+    for code, name, kind in HEADINGS:
         CostCategory.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
     if not project.budgets.exists():
         Budget.objects.create(
@@ -276,6 +289,19 @@ def cocap_load(*, start_date: datetime.date) -> Project:
         )
     _load_reporting_periods(project)
     return project
+
+
+def _load_logframe(project: Project):
+    """Load the objectives and target groups, each a separate item; the description gives no expected results."""
+    Objective.objects.get_or_create(
+        project=project, kind=Objective.Kind.OVERALL, number=1, defaults={"text": OVERALL_OBJECTIVE}
+    )
+    for number, text in enumerate(SPECIFIC_OBJECTIVES, start=1):
+        Objective.objects.get_or_create(
+            project=project, kind=Objective.Kind.SPECIFIC, number=number, defaults={"text": text}
+        )
+    for number, name in enumerate(TARGET_GROUPS, start=1):
+        TargetGroup.objects.get_or_create(project=project, number=number, defaults={"name": name})
 
 
 def _load_reporting_periods(project: Project):

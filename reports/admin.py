@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportingPeriod, ReportSection
+from .models import (
+    CONTRIBUTION_TEXT_FIELDS,
+    ContributionActivity,
+    HeadingVariance,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+    ReportSection,
+)
 
 
 @admin.register(ReportingPeriod)
@@ -80,6 +89,32 @@ class ReportedExpenditureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ContributionActivityInline(admin.StackedInline):
+    model = ContributionActivity
+    extra = 0
+    fields = ["activity", *CONTRIBUTION_TEXT_FIELDS]
+
+
+@admin.register(PartnerContribution)
+class PartnerContributionAdmin(HistoryAdmin):
+    list_display = ["period", "partner", "status", "author", "reviewer", "updated_at"]
+    list_filter = ["status", "period__project", "period", "partner"]
+    search_fields = ["partner__organisation__name", "review_note", "lines__done"]
+    list_select_related = ["period__project", "partner__organisation", "author", "reviewer"]
+    readonly_fields = ["created_at", "updated_at", "reviewed_at"]
+    # Named, or the fields the model takes from core's Reviewed would come first.
+    fields = ["period", "partner", "author", "status", "reviewer", "review_note", *readonly_fields]
+    inlines = [ContributionActivityInline]
+
+
+@admin.register(ContributionActivity)
+class ContributionActivityAdmin(HistoryAdmin):
+    list_display = ["contribution", "activity"]
+    list_filter = ["contribution__period__project", "contribution__status"]
+    search_fields = ["done", "results", "problems", "next_period", "visibility"]
+    list_select_related = ["contribution__period", "contribution__partner__organisation", "activity"]
 
 
 @admin.register(ReportSection)

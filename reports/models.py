@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.validators import REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
+from core.models import Reviewed
+from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
 from partners.models import Project
 from partners.permissions import scope_to_user
 
@@ -265,6 +266,131 @@ class ReportedExpenditure(models.Model):
 
     def __str__(self):
         return f"{self.report} – {self.expenditure}"
+
+
+class PartnerContributionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Directors see every contribution of their projects; partner staff their own partner's; observers the
+        accepted ones."""
+        return scope_to_user(
+            self,
+            user,
+            project_field="period__project",
+            partner_field="partner",
+            observers_see=Q(status=PartnerContribution.Status.APPROVED),
+        )
+
+
+class PartnerContribution(Reviewed):
+    """A partner's part of a period's report: what it did on each activity it leads or works on.
+
+    Written and reviewed like a progress entry: draft, submitted, then accepted or returned with a note.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("reporting period")
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="contributions", verbose_name=_("partner")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("author")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_contributions",
+        verbose_name=_("reviewer"),
+    )
+
+    objects = PartnerContributionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("partner contribution")
+        verbose_name_plural = _("partner contributions")
+        ordering = ["-period__number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "partner"],
+                name="contribution_once_per_period",
+                violation_error_message=_("This partner has a contribution for this period already."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(reviewer__isnull=False),
+                name="contribution_approved_has_reviewer",
+                violation_error_message=_("An accepted contribution needs its reviewer."),
+            ),
+            *Reviewed.constraints_named("contribution"),
+        ]
+
+    def __str__(self):
+        return _("%(partner)s, period %(number)d") % {"partner": self.partner, "number": self.period.number}
+
+    @property
+    def project(self):
+        return self.period.project
+
+    def clean(self):
+        if self.period_id and self.partner_id and self.partner.project_id != self.period.project_id:
+            raise ValidationError({"partner": _("The partner must take part in the period's project.")})
+
+
+CONTRIBUTION_TEXT_FIELDS = ("done", "results", "problems", "next_period", "visibility")
+
+
+def _contribution_text(label):
+    return models.TextField(label, blank=True, validators=[MaxCharsValidator(CONTRIBUTION_TEXT_MAX_CHARS)])
+
+
+class ContributionActivity(models.Model):
+    """What a partner reports on one activity in its contribution."""
+
+    contribution = models.ForeignKey(
+        PartnerContribution, on_delete=models.CASCADE, related_name="lines", verbose_name=_("contribution")
+    )
+    activity = models.ForeignKey(
+        "activities.Activity", on_delete=models.PROTECT, related_name="contributions", verbose_name=_("activity")
+    )
+    done = _contribution_text(_("what was done"))
+    results = _contribution_text(_("results"))
+    problems = _contribution_text(_("problems met and measures taken"))
+    next_period = _contribution_text(_("next period's plan"))
+    visibility = _contribution_text(_("visibility actions"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contribution on an activity")
+        verbose_name_plural = _("contributions on activities")
+        ordering = ["contribution", "activity__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contribution", "activity"],
+                name="contribution_activity_once",
+                violation_error_message=_("The contribution covers this activity already."),
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(field), CONTRIBUTION_TEXT_MAX_CHARS),
+                    name=f"contribution_activity_{field}_length",
+                    violation_error_message=_("A text of the contribution is too long."),
+                )
+                for field in CONTRIBUTION_TEXT_FIELDS
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contribution} – {self.activity.number}"
 
 
 class ReportSection(models.Model):

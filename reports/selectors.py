@@ -11,27 +11,30 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.charts import gantt_action, gantt_layout
-from activities.models import Activity, ProgressEntry
+from activities.charts import Milestone, ProjectCalendar, gantt_action, gantt_layout, project_calendar
+from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
     actions_with_progress,
     activity_list_with_schedule,
     activity_progress,
-    indicators_with_achieved,
+    indicators_with_achievement,
     progress_entry_list,
     progress_entry_review_queue,
     recordable_actions,
 )
-from core.formatters import ZERO, money_json, percent_of
+from core.formatters import ZERO, money_json, months_text, percent_of
+from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure
 from finance.rules import eu_share_due, heading_variance, pre_financing_status, rule_checks
 from finance.selectors import (
     PROCUREMENT_REPORTED_ABOVE,
-    MoneyRow,
+    RateUsed,
     budget_current,
     budget_flexibility,
+    exchange_rates_used,
+    indirect_by_partner,
     money_by,
     partner_list_with_money,
     procurement_contracts_reported,
@@ -40,12 +43,14 @@ from finance.selectors import (
 from partners.models import GoverningBody, Partner, Project
 from partners.selectors import governing_body_list
 
-from .models import ProgressReport, ReportingPeriod, ReportSection
+from .models import ContributionActivity, PartnerContribution, ProgressReport, ReportingPeriod, ReportSection
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
 # 3: the project adds its contract number, region, partners by full name and the facts still assumed;
-# `sections` holds the narrative chapters of the EU interim report.
+# `sections` holds the narrative chapters of the EU interim report; headings in Annex III order with the computed
+# lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate; the finance figures add `rates`, the exchange
+# rates the period's expenses were converted at.
 SNAPSHOT_SCHEMA = 3
 
 
@@ -136,6 +141,10 @@ def reporting_period_list_with_reports(*, user, project: Project) -> list[Report
     )
 
 
+def reporting_period_list(*, project: Project) -> QuerySet[ReportingPeriod]:
+    return ReportingPeriod.objects.filter(project=project).order_by("number")
+
+
 def reporting_period_get(*, project: Project, number: int) -> ReportingPeriod:
     return get_object_or_404(ReportingPeriod, project=project, number=number)
 
@@ -171,6 +180,7 @@ def _money_rows(rows: list[MoneyRow]) -> list[dict]:
             "verified_earlier_periods": money_json(row.verified_earlier_periods),
             "verified": money_json(row.verified),
             "percent": _percent_str(row.verified, row.budget),
+            "subtotal": row.is_subtotal,
         }
         for row in rows
     ]
@@ -185,16 +195,17 @@ def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> 
         .order_by("number")
     )
     indicators = defaultdict(list)
-    for indicator in indicators_with_achieved(until=period.end).filter(activity__project=project).order_by("pk"):
+    project_indicators = list(Indicator.objects.filter(activity__project=project).order_by("pk"))
+    for indicator in indicators_with_achievement(project_indicators, until=period.end):
         indicators[indicator.activity_id].append(
             {
                 "name": indicator.name,
                 "unit": indicator.unit,
+                "baseline": money_json(indicator.baseline),
                 "target": money_json(indicator.target),
-                "achieved": money_json(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
-                "percent": _percent_str(indicator.achieved, indicator.target)
-                if indicator.achieved is not None
-                else None,
+                "achieved": money_json(indicator.achieved) if indicator.achieved is not None else None,
+                # From the baseline: (achieved - baseline) / (target - baseline).
+                "percent": str(indicator.percent) if indicator.percent is not None else None,
             }
         )
     highlights = defaultdict(list)
@@ -259,6 +270,22 @@ def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[E
     return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
 
 
+def _rate_rows(rates: list[RateUsed]) -> list[dict]:
+    return [
+        {
+            "currency": rate.currency,
+            "method": str(Budget.RateMethod(rate.method).label),
+            "months": months_text(rate.first_month, rate.last_month),
+            "rate": str(rate.rate),
+            "expenses": rate.expenses,
+            "amount": money_json(rate.amount),
+            "amount_eur": money_json(rate.amount_eur),
+            "provisional": rate.provisional,
+        }
+        for rate in rates
+    ]
+
+
 def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report: ProgressReport) -> dict | None:
     """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
 
@@ -269,17 +296,14 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report
         return None
     lines = BudgetLine.objects.filter(budget=budget)
     expenses, in_period = _sal_expenses(project, period)
-    headings = money_by("category", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    partners = money_by("partner", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-        verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
-        verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
-    )
+    period_filter = {"in_period": in_period, "period_start": period.start}
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses, **period_filter)
+    money = {"lines": lines, "expenses": expenses, "indirect": indirect, **period_filter}
+    headings = money_by("category", **money)
+    partners = money_by("partner", **money)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
+    rates = exchange_rates_used(expenses=expenses.filter(in_period), budget=budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     # The budget and the spending up to the SAL, projected from the period's end, against the contract.
     flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
@@ -288,7 +312,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report
         "total_eligible_cost": money_json(budget.total_eligible_cost),
         "eu_contribution": money_json(budget.eu_contribution),
         "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
-        "headings": _money_rows(headings),
+        "indirect_rate_percent": _percent_str(budget.indirect_cap, Decimal(1)),
+        "headings": _money_rows(annex_lines(headings)),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
@@ -297,6 +322,9 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report
             dataclasses.asdict(check)
             for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
         ],
+        "rate_method": str(budget.get_rate_method_display()),
+        "rates": _rate_rows(rates),
+        "rates_provisional": any(rate.provisional for rate in rates),
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
@@ -511,7 +539,7 @@ def _sal_sections(report: ProgressReport) -> list[dict]:
 
 
 def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | None], str]:
-    """Draft each narrative section from the approved data of the period, in the report's language.
+    """Draft each narrative section from the period's accepted contributions and approved data, in its language.
 
     Keyed by (kind, activity pk or None). Directors then edit what is compiled; chapters no data can speak
     for (sustainability, lessons learned) start empty.
@@ -519,48 +547,57 @@ def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | Non
     period = report.period
     project = period.project
     elapsed = project.elapsed_months(period.end)
+    kind = ReportSection.Kind
     with translation.override(report.language):
         activities = _sal_activities(project, period, elapsed)
+        contributions = contributions_accepted_by_activity(period=period)
         pks = dict(Activity.objects.filter(project=project).values_list("number", "pk"))
-        texts = {(kind, None): "" for kind in ReportSection.Kind.values if kind != ReportSection.Kind.ACTIVITIES}
-        late, partners, next_actions = [], set(), []
+        chapters = {key: [] for key in (kind.RESULTS, kind.PROBLEMS, kind.ACTION_PLAN, kind.VISIBILITY)}
+        texts = {(key, None): "" for key in kind.values if key != kind.ACTIVITIES}
+        partners = set()
         for activity in activities:
-            lines = []
+            pk = pks[activity["number"]]
+            heading = _("Activity %(number)d – %(title)s") % activity
+            done = []
+            for part in contributions.get(pk, []):
+                partner = str(part.contribution.partner)
+                partners.add(partner)
+                if part.done:
+                    done.append(f"{partner}: {part.done}")
+                for key, text in (
+                    (kind.RESULTS, part.results),
+                    (kind.PROBLEMS, part.problems),
+                    (kind.ACTION_PLAN, part.next_period),
+                    (kind.VISIBILITY, part.visibility),
+                ):
+                    if text:
+                        chapters[key].append(f"{heading} – {partner}: {text}")
             for highlight in activity["highlights"]:
                 partners.add(highlight["partner"])
-                lines.append(
-                    _("Action %(action)s (%(partner)s, %(percent)s %% on %(date)s): %(narrative)s")
-                    % {
-                        "action": highlight["action"],
-                        "partner": highlight["partner"],
-                        "percent": highlight["percent"],
-                        "date": highlight["date"],
-                        "narrative": highlight["narrative"],
-                    }
-                )
-            texts[(ReportSection.Kind.ACTIVITIES, pks[activity["number"]])] = "\n\n".join(lines)
+                done.append(_("Action %(action)s (%(partner)s, %(percent)s %% on %(date)s): %(narrative)s") % highlight)
+            texts[(kind.ACTIVITIES, pk)] = "\n\n".join(done)
+            for indicator in activity["indicators"]:
+                if indicator["achieved"] is not None:
+                    chapters[kind.RESULTS].append(
+                        _("%(heading)s – %(name)s: %(achieved)s of %(target)s %(unit)s")
+                        % {"heading": heading, **indicator}
+                    )
             if activity["late"]:
-                late.append(
-                    _("Activity %(number)d – %(title)s: %(progress)s %% done, %(expected)s %% expected by now.")
-                    % activity
+                chapters[kind.PROBLEMS].append(
+                    _("%(heading)s: %(progress)s %% done, %(expected)s %% expected by now.")
+                    % {"heading": heading, **activity}
                 )
             for action in activity["actions"]:
                 if action["start_month"] <= elapsed + REPORTING_LOOKAHEAD_MONTHS and action["end_month"] > elapsed:
-                    next_actions.append(
-                        _("Action %(code)s – %(title)s (months %(start)d–%(end)d)")
-                        % {
-                            "code": action["code"],
-                            "title": action["title"],
-                            "start": action["start_month"],
-                            "end": action["end_month"],
-                        }
+                    chapters[kind.ACTION_PLAN].append(
+                        _("Action %(code)s – %(title)s (months %(start_month)d–%(end_month)d)") % action
                     )
-        texts[(ReportSection.Kind.PROBLEMS, None)] = "\n".join(late)
-        texts[(ReportSection.Kind.ACTION_PLAN, None)] = "\n".join(next_actions)
+        for key, lines in chapters.items():
+            texts[(key, None)] = "\n".join(lines)
         if partners:
-            texts[(ReportSection.Kind.PARTNERSHIP, None)] = _(
-                "Partners that reported progress in the period: %(partners)s."
-            ) % {"partners": ", ".join(sorted(partners))}
+            texts[(kind.PARTNERSHIP, None)] = _("Partners that reported progress in the period: %(partners)s.") % {
+                "partners": ", ".join(sorted(partners))
+            }
         return texts
 
 
@@ -600,3 +637,52 @@ def progress_report_document(report: ProgressReport) -> dict:
         "has_chapters": "sections" in figures,
         "absorption": absorption,
     }
+
+
+def project_schedule(*, project: Project, today: datetime.date) -> ProjectCalendar:
+    """Lay out every activity and action of the project on its calendar, the SAL due dates as milestones."""
+    periods = ReportingPeriod.objects.filter(project=project).order_by("number")
+    return project_calendar(
+        project=project,
+        activities=activity_list_with_schedule(project=project, today=today),
+        today=today,
+        milestones=[
+            Milestone(label=_("SAL %(number)s due") % {"number": period.number}, day=period.due_date)
+            for period in periods
+        ],
+    )
+
+
+def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:
+    """Return the project's contributions the user may see, latest period first."""
+    return (
+        PartnerContribution.objects.visible_to(user)
+        .filter(period__project=project)
+        .select_related("period", "partner__organisation", "author", "reviewer")
+        .order_by("-period__number", "partner__organisation__name")
+    )
+
+
+def contribution_get(*, user, pk: int) -> PartnerContribution:
+    """Return the contribution with its activities, or 404 when the user may not see it."""
+    return get_object_or_404(
+        PartnerContribution.objects.visible_to(user)
+        .select_related("period__project", "partner__organisation", "author", "reviewer")
+        .prefetch_related(Prefetch("lines", queryset=ContributionActivity.objects.select_related("activity"))),
+        pk=pk,
+    )
+
+
+def contributions_accepted_by_activity(*, period: ReportingPeriod) -> dict[int, list[ContributionActivity]]:
+    """Return, per activity id, what each partner's accepted contribution of `period` says on it, for the SAL."""
+    lines = (
+        ContributionActivity.objects.filter(
+            contribution__period=period, contribution__status=PartnerContribution.Status.APPROVED
+        )
+        .select_related("activity", "contribution__partner__organisation")
+        .order_by("activity__number", "contribution__partner__organisation__name")
+    )
+    by_activity = defaultdict(list)
+    for line in lines:
+        by_activity[line.activity_id].append(line)
+    return dict(by_activity)

@@ -38,6 +38,14 @@ def _real_arguments(portal):
         },
         ("activities:entry-approve", "activities:entry-return"): {"pk": portal.submitted_entry.pk},
         ("activities:evidence-download", "activities:evidence-delete"): {"pk": portal.evidence.pk},
+        ("activities:logframe-create",): {"kind": "indicator"},
+        ("activities:logframe-edit", "activities:measurement-create"): {
+            "kind": "indicator",
+            "pk": portal.logframe_indicator.pk,
+        },
+        ("reports:contribution-create",): {"number": portal.period.number},
+        tuple(f"reports:contribution-{view}" for view in ("detail", "edit", "submit")): {"pk": portal.contribution.pk},
+        ("reports:contribution-approve", "reports:contribution-return"): {"pk": portal.submitted_contribution.pk},
         ("finance:expense-detail", "finance:expense-edit", "finance:expense-submit", "finance:expense-delete"): {
             "pk": portal.expense.pk
         },

@@ -11,9 +11,17 @@ from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
 from finance import services as finance_services
-from finance.models import EUPayment, ProcurementContract, Receipt
+from finance.models import ContingencyAuthorisation, EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportSection
+from reports.models import (
+    ContributionActivity,
+    HeadingVariance,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+    ReportSection,
+)
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -30,6 +38,7 @@ from tests.factories import (
     StaffMemberFactory,
     UserFactory,
     director_of,
+    logframe_of,
     observer_of,
     staff_of,
 )
@@ -54,6 +63,7 @@ def portal(db):
     activity = ActivityFactory(project=project, number=1, leader=lead)
     action = ActionFactory(activity=activity, number=1, responsible=lead)
     indicator = IndicatorFactory(activity=activity)
+    logframe_indicator = logframe_of(project, activity=activity, recorded_by=director)
     entry = ProgressEntryFactory(action=action, partner=lead, author=staff)
     IndicatorValue.objects.create(entry=entry, indicator=indicator, value=Decimal("3"))
     submitted_entry = ProgressEntryFactory(action=action, partner=lead, author=staff, status="submitted")
@@ -74,6 +84,13 @@ def portal(db):
         month=datetime.date(2026, 3, 1),
         hours_by_action={action: Decimal("8")},
     )
+    ContingencyAuthorisation.objects.create(
+        partner=lead,
+        amount=Decimal("200.00"),
+        reference="AUT-1",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="EU Delegation",
+    )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(
         project=project,
@@ -83,6 +100,11 @@ def portal(db):
         due_date=datetime.date(2027, 2, 28),
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
+    contribution = PartnerContribution.objects.create(period=period, partner=lead, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=activity, done="Seminari")
+    submitted_contribution = PartnerContribution.objects.create(
+        period=ReportingPeriod.objects.get(project=project, number=2), partner=lead, author=staff, status="submitted"
+    )
     ReportSection.objects.create(report=report, kind=ReportSection.Kind.LESSONS, text="Lessons of the period.")
     HeadingVariance.objects.create(report=report, category=category, explanation="Travel moved to the second year.")
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
@@ -124,6 +146,9 @@ def portal(db):
         run_after=timezone.now(),
     )
     return SimpleNamespace(
+        logframe_indicator=logframe_indicator,
+        contribution=contribution,
+        submitted_contribution=submitted_contribution,
         project=project,
         lead=lead,
         sanjuan=sanjuan,

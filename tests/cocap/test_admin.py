@@ -18,11 +18,26 @@ from simple_history.admin import SimpleHistoryAdmin
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
 from finance import services as finance_services
-from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt, StaffMember
+from finance.models import (
+    Budget,
+    ContingencyAuthorisation,
+    EUPayment,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+)
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import HeadingVariance, ProgressReport, ReportedExpenditure, ReportSection
-from tests.factories import ExchangeRateFactory, UserFactory
+from reports.models import (
+    ContributionActivity,
+    HeadingVariance,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportSection,
+)
+from tests.factories import ExchangeRateFactory, UserFactory, logframe_of
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
 
@@ -216,6 +231,9 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     HeadingVariance.objects.create(report=world.draft_sal, category=world.expense.category, explanation="Ritardi")
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
+    logframe_of(world.project, activity=world.action.activity, recorded_by=world.director)
+    contribution = PartnerContribution.objects.create(period=world.period1, partner=world.sanjuan, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=world.action.activity, done="Seminari")
     member = StaffMember(
         partner=world.sanjuan,
         name="Lucía Gómez",
@@ -240,6 +258,14 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
         signed_on=datetime.date(2026, 3, 2),
         author=world.director,
     ).expenses.add(world.expense)
+    ContingencyAuthorisation.objects.create(
+        partner=world.lead,
+        amount=Decimal("300.00"),
+        reference="AUT-2026-01",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="Delegazione UE",
+        recorded_by=world.director,
+    )
     Group.objects.create(name="Segreteria")
     TOTPDevice.objects.create(user=world.director, name="telefono")
     AccessAttempt.objects.create(

@@ -144,3 +144,36 @@ def test_the_pdf_prints_the_chapters_in_the_order_of_the_eu_report(sal_world):
     positions = [text.index(heading, text.index("Directors' summary ", 2000)) for heading in headings]
     assert positions == sorted(positions)
     assert "7. Visibility Not written for this period." in text
+
+
+def test_accepted_contributions_fill_their_chapters_and_others_do_not(sal_world):
+    from reports.models import ContributionActivity, PartnerContribution
+
+    activity = sal_world.action.activity
+    for partner, status, word in ((sal_world.sanjuan, "approved", "Accettato"), (sal_world.lead, "returned", "Reso")):
+        contribution = PartnerContribution.objects.create(
+            period=sal_world.period1,
+            partner=partner,
+            author=sal_world.director,
+            status=status,
+            reviewer=sal_world.director,
+            review_note="Da rivedere." if status == "returned" else "",
+        )
+        ContributionActivity.objects.create(
+            contribution=contribution,
+            activity=activity,
+            done=f"{word}: tre seminari.",
+            results=f"{word}: 12 imprese.",
+            problems=f"{word}: ritardi doganali.",
+            next_period=f"{word}: missione a Venezia.",
+            visibility=f"{word}: articolo sul giornale.",
+        )
+    texts = _texts(_draft(sal_world))
+    heading = "Activity 1 – Aggiornamento informativo – San Juan: "
+    assert texts[("activities", 1)].startswith("San Juan: Accettato: tre seminari.")
+    assert heading + "Accettato: 12 imprese." in texts[("results", None)]
+    assert heading + "Accettato: ritardi doganali." in texts[("problems", None)]
+    assert heading + "Accettato: missione a Venezia." in texts[("action_plan", None)]
+    assert texts[("visibility", None)] == heading + "Accettato: articolo sul giornale."
+    assert "Reso" not in "".join(texts.values())
+    assert texts[("partnership", None)] == "Partners that reported progress in the period: San Juan, Veneto."

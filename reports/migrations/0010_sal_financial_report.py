@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('finance', '0008_staff_members_and_timesheets'),
-        ('reports', '0007_report_sections'),
+        ('reports', '0009_sal_draft_before_period_end'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
