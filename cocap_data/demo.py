@@ -200,12 +200,18 @@ def _create_users(project, partners):
     logins = {}
 
     def user(username, first_name, role=None, partner=None, **flags):
+        # A reserved domain: the demo's console mail backend shows the mail, nobody receives it.
+        email = f"{username}@example.invalid"
         account, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first_name, "last_name": "(demo)", **flags}
+            username=username, defaults={"first_name": first_name, "last_name": "(demo)", "email": email, **flags}
         )
         if created:
             account.set_password(DEMO_PASSWORD)
             account.save()
+        elif not account.email:
+            # A demo loaded before its users had addresses gets them now, so that its mail flows too.
+            account.email = email
+            account.save(update_fields=["email"])
         if role:
             Membership.objects.get_or_create(user=account, project=project, defaults={"role": role, "partner": partner})
         logins[username] = str(partner) if partner else (role or "administrator")

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
+from core.models import Notification
 from finance.models import EUPayment, Receipt
 from partners.models import GoverningBody, Partner
 from reports.models import ProgressReport, ReportedExpenditure
@@ -90,6 +91,14 @@ def portal(db):
         partner=lead, category=category, author=staff, status="verified", reviewer=director
     )
     ReportedExpenditure.objects.create(report=approved_report, expenditure=verified_expense)
+    notification = Notification.objects.create(
+        recipient=director,
+        actor=staff,
+        verb=Notification.Verb.SUBMITTED,
+        target=submitted_entry,
+        summary="Progress on A1.1, 40 %",
+        link=f"/progress/{submitted_entry.pk}/",
+    )
     # Rows for the admin pages of the libraries' models.
     Group.objects.create(name="Auditors")
     device = TOTPDevice.objects.create(user=director, name="phone", confirmed=True)
@@ -125,4 +134,5 @@ def portal(db):
         period=period,
         report=report,
         device=device,
+        notification=notification,
     )
