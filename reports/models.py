@@ -55,6 +55,10 @@ class ReportingPeriod(models.Model):
             "end": self.end.isoformat(),
         }
 
+    def has_ended(self, today) -> bool:
+        """Tell whether the period is over by `today`: its last day has gone by."""
+        return self.end < today
+
     def clean(self):
         if self.project_id and self.start and self.end:
             project = self.project

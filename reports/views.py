@@ -64,12 +64,13 @@ def report_list(request):
     """List the reporting periods with the SAL versions the user may read; directors start a new version here."""
     project = project_current_or_404(user=request.user)
     can_prepare = user_can_prepare_report(request.user, project)
+    today = timezone.localdate()
     return render(
         request,
         "reports/report_list.html",
         {
             "project": project,
-            "periods": reporting_period_list_with_reports(user=request.user, project=project),
+            "periods": reporting_period_list_with_reports(user=request.user, project=project, today=today),
             "can_prepare": can_prepare,
             "can_view": user_can_view_reports(request.user, project),
             "create_form": ProgressReportCreateForm(initial={"language": translation.get_language()}),

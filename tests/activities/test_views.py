@@ -372,7 +372,8 @@ def _grow(world, times):
 @pytest.mark.parametrize(
     ("role", "url", "queries"),
     [
-        # Each count includes session, user, visible projects and the savepoint pair of ATOMIC_REQUESTS (5);
+        # Each count includes session, user, visible projects and the savepoint pair of ATOMIC_REQUESTS (5), and the
+        # navbar's unread notifications (1);
         # then membership, entry count and the page of entries (+ the partners for a director's filter);
         ("staff_b", "activities:entry-list", 9),
         ("director", "activities:entry-list", 10),
@@ -381,10 +382,11 @@ def _grow(world, times):
         ("director", "activities:activity-list", 8),
         # activity, actions, membership, recordable actions, indicators, entries;
         ("observer", "activities:activity-detail", 11),
-        # membership, actions, drafts, returned, submitted, due dates;
-        ("staff_b", "home", 12),
-        # membership, queue rows and count, activities and actions, recent entries, due dates.
-        ("director", "home", 13),
+        # membership, actions, drafts, returned, submitted, returned and draft expenses, due dates, overdue SALs;
+        ("staff_b", "home", 15),
+        # membership, queue rows and count, expenses to verify and their count, budget (none here), activities and
+        # actions, recent entries, overdue SALs, due dates.
+        ("director", "home", 17),
     ],
 )
 def test_list_pages_keep_their_query_count_when_the_data_grows_tenfold(
