@@ -132,6 +132,9 @@ class ProgressReport(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # A director may start a draft while the period runs, to see its figures so far; it is marked as such and
+    # can be approved only once the period has ended.
+    before_period_end = models.BooleanField(_("started before the period ended"), default=False)
 
     objects = ProgressReportQuerySet.as_manager()
     # The snapshot is written once, on approval; the history keeps who changed the summary, approved and rendered.

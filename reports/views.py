@@ -138,6 +138,15 @@ def report_approve(request, pk):
     if not form.is_valid():
         form_errors_as_messages(request, form)
         return redirect("reports:report-detail", pk=report.pk)
+    if not user_can_prepare_report(request.user, report.project):
+        raise PermissionDenied(_("Only the project's directors prepare the SAL."))
+    if not form.cleaned_data["confirmed"] and not report.is_frozen:
+        # Approval cannot be undone: ask once more, on a page of its own, before freezing.
+        return render(
+            request,
+            "reports/report_approve_confirm.html",
+            {"report": report, "project": report.project, "revision": form.cleaned_data["revision"]},
+        )
     run_service(
         request,
         services.progress_report_approve,

@@ -17,9 +17,12 @@ from reports.services import progress_report_approve, progress_report_create
 
 
 def _approve(world, period, django_capture_on_commit_callbacks) -> ProgressReport:
-    report = progress_report_create(actor=world.director, period=period, language="en")
+    # Each SAL is prepared and approved on its due date, after its period.
+    report = progress_report_create(actor=world.director, period=period, language="en", today=period.due_date)
     with django_capture_on_commit_callbacks(execute=True):
-        return progress_report_approve(actor=world.director, report=report, revision=report.revision)
+        return progress_report_approve(
+            actor=world.director, report=report, revision=report.revision, today=period.due_date
+        )
 
 
 def _reported(report):

@@ -51,7 +51,9 @@ def test_director_prepares_edits_and_approves_a_sal(client, sal_world, django_ca
 
     report.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision})
+        response = client.post(
+            reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision, "confirmed": "on"}
+        )
     response = client.get(reverse("reports:report-detail", args=[report.pk]))
     content = response.content.decode()
     report.refresh_from_db()
@@ -97,14 +99,18 @@ def test_a_summary_over_the_limit_is_refused_with_its_length_and_kept_in_the_for
 def test_approving_twice_shows_a_clear_message(client, sal_world, approved):
     client.force_login(sal_world.director)
     response = client.post(
-        reverse("reports:report-approve", args=[approved.pk]), {"revision": approved.revision - 1}, follow=True
+        reverse("reports:report-approve", args=[approved.pk]),
+        {"revision": approved.revision - 1, "confirmed": "on"},
+        follow=True,
     )
     assert "was approved meanwhile" in response.content.decode()
     assert ProgressReport.objects.count() == 1
 
 
 def test_observer_reads_approved_sals_only(client, sal_world, approved):
-    draft2 = services.progress_report_create(actor=sal_world.director, period=sal_world.period2, language="it")
+    draft2 = services.progress_report_create(
+        actor=sal_world.director, period=sal_world.period2, language="it", before_period_end=True
+    )
     client.force_login(sal_world.observer)
     content = client.get(reverse("reports:report-list")).content.decode()
     assert reverse("reports:report-detail", args=[approved.pk]) in content
@@ -135,7 +141,9 @@ def test_partner_staff_see_no_sal_content(client, sal_world, approved, draft_per
 
 @pytest.fixture
 def draft_period2(sal_world):
-    return services.progress_report_create(actor=sal_world.director, period=sal_world.period2, language="it")
+    return services.progress_report_create(
+        actor=sal_world.director, period=sal_world.period2, language="it", before_period_end=True
+    )
 
 
 def test_a_director_of_another_project_reaches_nothing(client, sal_world, approved, draft_period2, stranger):
