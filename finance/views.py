@@ -295,7 +295,14 @@ def expense_review(request, pk, decision):
         # Show the note again with what is wrong with it, rather than decide without it.
         return _expense_detail_page(request, expenditure, review_form=form)
     service, success = REVIEWS[decision]
-    run_service(request, service, str(success), expenditure=expenditure, note=form.cleaned_data["note"])
+    run_service(
+        request,
+        service,
+        str(success),
+        expenditure=expenditure,
+        note=form.cleaned_data["note"],
+        checklist=form.cleaned_data["checklist"],
+    )
     return redirect("finance:expense-detail", pk=pk)
 
 

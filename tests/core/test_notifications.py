@@ -5,6 +5,7 @@ from django.urls import reverse
 from activities import services as activity_services
 from core.models import Notification
 from finance import services as finance_services
+from finance.models import Expenditure
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -58,7 +59,7 @@ def test_a_return_tells_the_author_and_a_refused_return_tells_nobody(world):
 def test_expense_decisions_tell_the_author(world):
     staff_a, _staff_b, director, entry = world
     expense = ExpenditureFactory(partner=entry.partner, author=staff_a, status="submitted", description="Taxi")
-    finance_services.expenditure_verify(actor=director, expenditure=expense)
+    finance_services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     notification = Notification.objects.get(recipient=staff_a)
     assert notification.verb == "verified"
     assert notification.summary == "Taxi (100.00 EUR)"

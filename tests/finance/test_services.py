@@ -29,6 +29,12 @@ MARCH = datetime.date(2026, 3, 17)
 
 
 def _declare(partner, amount, actor=None, day=MARCH, **fields):
+    """Declare an expense with what a submission needs: supplier, document number and a receipt."""
+    complete = {
+        "supplier": "Catering Sur",
+        "document_ref": "F-1",
+        "receipts": [upload_check(upload("invoice.pdf"))],
+    }
     return services.expenditure_create(
         actor=actor or staff_of(partner),
         partner=partner,
@@ -36,7 +42,7 @@ def _declare(partner, amount, actor=None, day=MARCH, **fields):
         date_incurred=day,
         description="Seminar catering",
         amount=Decimal(amount),
-        **fields,
+        **{**complete, **fields},
     )
 
 
@@ -114,13 +120,13 @@ def test_review_workflow_and_illegal_transitions():
     staff, director = staff_of(partner), director_of(partner.project)
     expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
     with pytest.raises(PermissionDenied):
-        services.expenditure_verify(actor=staff, expenditure=expense)
+        services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)
     expense = services.expenditure_return(actor=director, expenditure=expense, note="Invoice missing.")
     assert expense.status == Expenditure.Status.RETURNED
     with pytest.raises(ValidationError):
-        services.expenditure_verify(actor=director, expenditure=expense)
+        services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     expense = services.expenditure_submit(actor=staff, expenditure=expense)
-    expense = services.expenditure_verify(actor=director, expenditure=expense)
+    expense = services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     assert (expense.status, expense.reviewer) == (Expenditure.Status.VERIFIED, director)
     with pytest.raises(ValidationError):
         services.expenditure_submit(actor=staff, expenditure=expense)
@@ -169,7 +175,7 @@ def test_verified_expenses_are_read_only():
     partner = PartnerFactory()
     staff, director = staff_of(partner), director_of(partner.project)
     expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
-    services.expenditure_verify(actor=director, expenditure=expense)
+    services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     with pytest.raises(ValidationError, match="can no longer be changed"):
         _update(staff, expense, description="Changed after verification")
 
@@ -180,7 +186,7 @@ def test_a_corrected_rate_applies_to_drafts_at_submission_but_never_to_submitted
     staff, director = staff_of(partner), director_of(partner.project)
     draft = _declare(partner, "100000.00", actor=staff)
     verified = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
-    verified = services.expenditure_verify(actor=director, expenditure=verified)
+    verified = services.expenditure_verify(actor=director, expenditure=verified, checklist=Expenditure.CHECKLIST)
     submitted = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
     services.exchange_rates_import(actor=None, rows=[{"currency": "ARS", "month": "2026-03", "rate": "1250"}])
     rate.refresh_from_db()
@@ -338,3 +344,49 @@ def test_an_expense_dated_in_the_future_is_refused_before_its_rate_is_looked_up(
         "date_incurred": [f"The date cannot be in the future (today is {today.isoformat()})."]
     }
     assert _declare(partner, "10.00", day=today).date_incurred == today
+
+
+def test_an_expense_without_supplier_document_number_or_receipt_is_not_submitted(db):
+    partner = PartnerFactory(currency="EUR")
+    staff = staff_of(partner)
+    expense = _declare(partner, "10", actor=staff, supplier=" ", document_ref="", receipts=[])
+    with pytest.raises(ValidationError) as refusal:
+        services.expenditure_submit(actor=staff, expenditure=expense)
+    assert refusal.value.messages == [
+        "Before submitting, add the supplier, the document number, a receipt (a scan or photo of the invoice): "
+        "edit the expense, then submit it again."
+    ]
+    expense.refresh_from_db()
+    assert (expense.status, expense.revision) == ("draft", 1)
+
+
+def test_verification_needs_the_whole_checklist_and_records_it_with_the_decision(db):
+    partner = PartnerFactory(currency="EUR")
+    staff, director = staff_of(partner), director_of(partner.project)
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
+    with pytest.raises(ValidationError, match="still open: within the budget line, date within the project"):
+        services.expenditure_verify(
+            actor=director, expenditure=expense, checklist=["check_eligible", "check_receipt_matches"]
+        )
+    expense.refresh_from_db()
+    assert expense.status == "submitted" and not expense.check_eligible
+    # A return records what was ticked, and needs its note as before.
+    returned = services.expenditure_return(
+        actor=director, expenditure=expense, note="The receipt shows 12.00.", checklist=["check_eligible"]
+    )
+    assert (returned.check_eligible, returned.check_receipt_matches) == (True, False)
+    assert returned.history.first().check_eligible
+    # Submitted again, it is checked afresh.
+    again = services.expenditure_submit(actor=staff, expenditure=returned)
+    assert not again.check_eligible
+    verified = services.expenditure_verify(actor=director, expenditure=again, checklist=Expenditure.CHECKLIST)
+    assert all(getattr(verified, item) for item in Expenditure.CHECKLIST)
+    assert verified.history.first().history_user == director
+
+
+def test_a_partner_cannot_verify_even_with_the_checklist(db):
+    partner = PartnerFactory(currency="EUR")
+    staff = staff_of(partner)
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
+    with pytest.raises(PermissionDenied):
+        services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)

@@ -252,7 +252,9 @@ def test_partner_declares_in_local_currency_and_the_director_verifies(
     client.post(reverse("finance:expense-submit", args=[expense.pk]))
     client.force_login(world.director)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("finance:expense-verify", args=[expense.pk]), {"note": ""})
+        client.post(
+            reverse("finance:expense-verify", args=[expense.pk]), {"note": "", "checklist": Expenditure.CHECKLIST}
+        )
     expense.refresh_from_db()
     assert (expense.status, expense.reviewer) == ("verified", world.director)
     assert mailoutbox[-1].to == ["a@example.org"]
@@ -274,8 +276,8 @@ def test_reject_and_return_need_a_reason(client, world):
 
 def test_verifying_twice_verifies_once(client, world):
     client.force_login(world.director)
-    client.post(_url(world, "expense-verify"))
-    response = client.post(_url(world, "expense-verify"), follow=True)
+    client.post(_url(world, "expense-verify"), {"checklist": Expenditure.CHECKLIST})
+    response = client.post(_url(world, "expense-verify"), {"checklist": Expenditure.CHECKLIST}, follow=True)
     assert "is Verified and cannot be changed that way" in response.content.decode()
     assert world.submitted_a.history.filter(status="verified").count() == 1
 
