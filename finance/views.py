@@ -38,6 +38,7 @@ from .selectors import (
     expenditure_get,
     expenditure_list,
     expenditure_statement_list,
+    expenditure_verification_queue,
     finance_overview,
     receipt_get,
     receipt_list,
@@ -187,7 +188,10 @@ def _expense_form_view(request, *, partner, expenditure=None):
                 messages.success(request, _("Expense saved as a draft. Submit it when its receipts are attached."))
             else:
                 expenditure = services.expenditure_update(expenditure=expenditure, revision=data["revision"], **fields)
-                messages.success(request, _("Changes saved."))
+                if expenditure.status == Expenditure.Status.RETURNED:
+                    messages.success(request, _("Changes saved. Next step: submit it again for verification."))
+                else:
+                    messages.success(request, _("Changes saved."))
         except AlreadySaved as sent_before:
             form.uploads_saved()
             messages.info(request, _("This form was sent twice: the expense was saved once, and here it is."))
@@ -230,6 +234,11 @@ def expense_detail(request, pk):
 
 
 def _expense_detail_page(request, expenditure, review_form=None):
+    project = expenditure.partner.project
+    next_in_queue = None
+    if user_can_direct(request.user, project):
+        queue = expenditure_verification_queue(user=request.user, project=project)
+        next_in_queue = queue.exclude(pk=expenditure.pk).first()
     return render(
         request,
         "finance/expense_detail.html",
@@ -240,6 +249,11 @@ def _expense_detail_page(request, expenditure, review_form=None):
             "can_delete": user_can_delete_expenditure(request.user, expenditure),
             "can_review": user_can_review_expenditure(request.user, expenditure),
             "review_form": review_form or ReviewForm(),
+            "next_in_queue": next_in_queue,
+            "checklist": [
+                (Expenditure._meta.get_field(item).verbose_name, getattr(expenditure, item))
+                for item in Expenditure.CHECKLIST
+            ],
         },
     )
 
@@ -308,7 +322,7 @@ def expense_review(request, pk, decision):
 
 def receipt_download(request, pk):
     """Send a receipt to a user who may see its expense."""
-    return attachment_response(receipt_get(user=request.user, pk=pk))
+    return attachment_response(receipt_get(user=request.user, pk=pk), preview="preview" in request.GET)
 
 
 @require_POST

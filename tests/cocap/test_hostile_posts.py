@@ -39,7 +39,11 @@ def _forms(portal):
         ("staff", reverse("activities:entry-create", args=[portal.action.pk]), entry),
         ("staff", reverse("activities:entry-edit", args=[portal.entry.pk]), {**entry, "revision": 1}),
         ("director", reverse("finance:expense-return", args=[portal.submitted_expense.pk]), {"note": "Add it."}),
-        ("director", reverse("activities:entry-approve", args=[portal.submitted_entry.pk]), {"note": "Fine."}),
+        (
+            "director",
+            reverse("activities:entry-approve", args=[portal.submitted_entry.pk]),
+            {"note": "Fine.", "confirmed": "on"},
+        ),
         (
             "director",
             reverse("finance:payment-create"),

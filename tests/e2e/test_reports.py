@@ -31,6 +31,7 @@ def test_director_prepares_approves_and_downloads_a_sal(
     screenshot("sal-draft")
 
     page.get_by_role("button", name="Approve and freeze").click()
+    page.get_by_role("button", name="Yes, approve and freeze").click()
     expect(page.get_by_text("SAL approved")).to_be_visible()
     expect(page.locator("#pdf-waiting")).to_be_visible()
     screenshot("sal-rendering")

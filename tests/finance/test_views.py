@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from finance import services
 from finance.models import EUPayment, Expenditure, Receipt
 from tests.factories import (
     BudgetFactory,
@@ -551,3 +552,40 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def test_verifying_records_the_checklist_shows_it_and_offers_the_next_expense(client, world):
+    later = ExpenditureFactory(
+        partner=world.partner_b, category=world.category, description="B's hotel", status="submitted"
+    )
+    client.force_login(world.director)
+    url = _url(world, "expense-verify")
+    response = client.post(url, {"checklist": ["check_eligible"]}, follow=True)
+    assert "Tick every check before verifying" in response.content.decode()
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"
+    response = client.post(url, {"checklist": Expenditure.CHECKLIST}, follow=True)
+    page = response.content.decode()
+    assert "Expense verified." in page and 'id="checklist"' in page and "✓ within the budget line" in page
+    assert 'id="next-in-queue"' in page and reverse("finance:expense-detail", args=[later.pk]) in page
+    # Partner staff see the checks recorded on their expense, never the directors' queue.
+    client.force_login(world.staff_a)
+    page = client.get(reverse("finance:expense-detail", args=[world.submitted_a.pk])).content.decode()
+    assert "✓ eligible cost" in page and 'id="next-in-queue"' not in page
+
+
+def test_a_returned_expense_says_to_submit_it_again(client, world):
+    services.expenditure_return(actor=world.director, expenditure=world.submitted_a, note="Wrong amount.")
+    client.force_login(world.staff_a)
+    page = client.get(reverse("finance:expense-detail", args=[world.submitted_a.pk])).content.decode()
+    assert 'id="next-step"' in page and "Submit again for verification" in page
+
+
+def test_a_receipt_previews_inline_for_its_partner_only(client, world):
+    client.force_login(world.staff_b)
+    page = client.get(reverse("finance:expense-detail", args=[world.draft_b.pk])).content.decode()
+    url = reverse("finance:receipt-download", args=[world.receipt_b.pk])
+    assert f'src="{url}?preview"' in page
+    assert client.get(url + "?preview")["Content-Disposition"].startswith("inline")
+    client.force_login(world.staff_a)
+    assert client.get(url + "?preview").status_code == 404
