@@ -121,7 +121,7 @@ def money_at_a_glance(*, project: Project) -> dict | None:
 
 
 def dashboard_partner(*, user, project: Project, partner: Partner, today: datetime.date) -> dict:
-    """What partner staff need: their actions, drafts, returned entries and the next due dates."""
+    """What partner staff need: their actions, entries and expenses to fix or finish, overdue SALs, due dates."""
     mine = progress_entry_list(user=user, project=project, partner=partner)
     elapsed = project.elapsed_months(today)
     actions = list(recordable_actions(partner=partner))
