@@ -3,7 +3,18 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
+from .models import (
+    Action,
+    Activity,
+    Evidence,
+    Indicator,
+    IndicatorMeasurement,
+    IndicatorValue,
+    Objective,
+    ProgressEntry,
+    Result,
+    TargetGroup,
+)
 
 
 class ActionInline(admin.TabularInline):
@@ -15,15 +26,16 @@ class ActionInline(admin.TabularInline):
 class IndicatorInline(admin.TabularInline):
     model = Indicator
     extra = 0
+    fields = ["name", "unit", "baseline", "target", "cumulative"]
 
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "kind", "leader", "start_month", "end_month", "project"]
+    list_display = ["number", "title", "kind", "leader", "result", "start_month", "end_month", "project"]
     list_display_links = ["number", "title"]
     list_filter = ["project", "kind"]
     search_fields = ["title", "description"]
-    list_select_related = ["leader__organisation", "project"]
+    list_select_related = ["leader__organisation", "project", "result__objective"]
     filter_horizontal = ["participants"]
     inlines = [ActionInline, IndicatorInline]
 
@@ -40,12 +52,69 @@ class ActionAdmin(admin.ModelAdmin):
         return obj.code
 
 
-@admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["name", "activity", "unit", "baseline", "target"]
-    list_filter = ["activity__project", "activity"]
+class ResultInline(admin.TabularInline):
+    model = Result
+    extra = 0
+
+
+class ObjectiveIndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    # The objective's own indicators: their result and activity stay empty.
+    fields = ["name", "unit", "baseline", "target", "cumulative"]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(HistoryAdmin):
+    list_display = ["code", "kind", "text", "project"]
+    list_filter = ["project", "kind"]
+    search_fields = ["text"]
+    list_select_related = ["project"]
+    inlines = [ResultInline, ObjectiveIndicatorInline]
+
+
+@admin.register(Result)
+class ResultAdmin(HistoryAdmin):
+    list_display = ["code", "text", "objective"]
+    list_filter = ["objective__project", "objective"]
+    search_fields = ["text"]
+    list_select_related = ["objective__project"]
+
+
+@admin.register(TargetGroup)
+class TargetGroupAdmin(HistoryAdmin):
+    list_display = ["number", "name", "project"]
+    list_filter = ["project"]
     search_fields = ["name"]
-    list_select_related = ["activity"]
+    list_select_related = ["project"]
+
+
+class IndicatorMeasurementInline(admin.TabularInline):
+    model = IndicatorMeasurement
+    extra = 0
+    fields = ["date", "value", "note", "recorded_by"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(HistoryAdmin):
+    list_display = ["name", "measured", "unit", "baseline", "target", "cumulative"]
+    list_filter = ["cumulative", "activity__project", "activity"]
+    search_fields = ["name", "source_of_verification", "assumptions"]
+    list_select_related = ["activity", "result__objective", "objective"]
+    inlines = [IndicatorMeasurementInline]
+
+    @admin.display(description=_("measures"))
+    def measured(self, indicator):
+        return indicator.measured
+
+
+@admin.register(IndicatorMeasurement)
+class IndicatorMeasurementAdmin(HistoryAdmin):
+    list_display = ["indicator", "date", "value", "recorded_by"]
+    list_filter = ["indicator"]
+    search_fields = ["indicator__name", "note"]
+    date_hierarchy = "date"
+    list_select_related = ["indicator", "recorded_by"]
 
 
 class IndicatorValueInline(admin.TabularInline):

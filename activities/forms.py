@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.formatters import plain_number
 from core.forms import (
     AttachmentsField,
     HiddenFieldErrorsMixin,
@@ -14,7 +15,7 @@ from core.forms import (
 from core.validators import NARRATIVE_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
-from .models import ProgressEntry
+from .models import Activity, Indicator, IndicatorMeasurement, Objective, ProgressEntry, Result, TargetGroup
 
 
 class ProgressEntryForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
@@ -71,7 +72,7 @@ class ProgressEntryForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 initial=values.get(indicator.pk),
-                help_text=_("Target: %(target)s") % {"target": indicator.target.normalize()},
+                help_text=_("Target: %(target)s") % {"target": plain_number(indicator.target)},
             )
 
     @property
@@ -100,3 +101,84 @@ class EntryFilterForm(ListFilterForm):
     def __init__(self, *args, partners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = partners
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = ["kind", "number", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+
+class ResultForm(forms.ModelForm):
+    activities = forms.ModelMultipleChoiceField(
+        label=_("Activities"),
+        queryset=Activity.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The activities that work towards this result."),
+    )
+
+    class Meta:
+        model = Result
+        fields = ["objective", "number", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.filter(project=project, kind=Objective.Kind.SPECIFIC)
+        self.fields["activities"].queryset = Activity.objects.filter(project=project)
+        if self.instance.pk:
+            self.fields["activities"].initial = list(self.instance.activities.values_list("pk", flat=True))
+
+
+class IndicatorForm(forms.ModelForm):
+    class Meta:
+        model = Indicator
+        fields = [
+            "objective",
+            "result",
+            "activity",
+            "name",
+            "unit",
+            "baseline",
+            "target",
+            "cumulative",
+            "source_of_verification",
+            "assumptions",
+        ]
+        widgets = {
+            "source_of_verification": forms.Textarea(attrs={"rows": 2}),
+            "assumptions": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "objective": _("Choose one: the objective, the result or the activity the indicator measures."),
+            "cumulative": _(
+                "Cumulative: the latest value counts. Not cumulative: the values add up. Achieved % = "
+                "(achieved − baseline) / (target − baseline)."
+            ),
+        }
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.filter(project=project)
+        self.fields["result"].queryset = Result.objects.filter(objective__project=project).select_related("objective")
+        self.fields["activity"].queryset = Activity.objects.filter(project=project)
+
+
+class TargetGroupForm(forms.ModelForm):
+    class Meta:
+        model = TargetGroup
+        fields = ["number", "name"]
+
+
+class IndicatorMeasurementForm(forms.ModelForm):
+    class Meta:
+        model = IndicatorMeasurement
+        fields = ["date", "value", "note"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"date": _("The date the value was measured: it places the value in a reporting period.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].min_value = 0

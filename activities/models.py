@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from core.models import Attachment, Reviewed
 from core.validators import (
+    LOGFRAME_TEXT_MAX_CHARS,
     NARRATIVE_MAX_CHARS,
     MaxCharsValidator,
     validate_not_in_future,
@@ -68,6 +69,15 @@ class Activity(models.Model):
     )
     start_month = models.PositiveSmallIntegerField(_("planned start month"), default=1)
     end_month = models.PositiveSmallIntegerField(_("planned end month"), default=1)
+    # Declared as a string: the logframe's Result is defined below, with the Objective it comes under.
+    result = models.ForeignKey(
+        "Result",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("expected result"),
+    )
 
     objects = ActivityQuerySet.as_manager()
 
@@ -94,6 +104,8 @@ class Activity(models.Model):
             _check_months(self, self.project.duration_months, errors)
             if self.leader_id and self.leader.project_id != self.project_id:
                 errors["leader"] = _("The leader must be a partner of the same project.")
+            if self.result_id and self.result.objective.project_id != self.project_id:
+                errors["result"] = _("The result must belong to the same project.")
         if errors:
             raise ValidationError(errors)
 
@@ -153,21 +165,196 @@ class Action(models.Model):
             raise ValidationError(errors)
 
 
+class Objective(models.Model):
+    """An objective of the logframe: the project's overall objective or one of its specific objectives."""
+
+    class Kind(models.TextChoices):
+        OVERALL = "overall", _("Overall objective")
+        SPECIFIC = "specific", _("Specific objective")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="objectives", verbose_name=_("project"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
+    text = models.TextField(_("text"), validators=[MaxCharsValidator(LOGFRAME_TEXT_MAX_CHARS)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        ordering = ["project", "kind", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "number"],
+                name="objective_unique_number",
+                violation_error_message=_("The project has an objective of this kind with this number already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="objective_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), LOGFRAME_TEXT_MAX_CHARS),
+                name="objective_text_length",
+                violation_error_message=_("The text is too long."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:80]}"
+
+    @property
+    def code(self) -> str:
+        return f"OG{self.number}" if self.kind == self.Kind.OVERALL else f"OS{self.number}"
+
+
+class Result(models.Model):
+    """An expected result of the logframe, under a specific objective; activities work towards it."""
+
+    objective = models.ForeignKey(
+        Objective, on_delete=models.PROTECT, related_name="results", verbose_name=_("specific objective")
+    )
+    number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
+    text = models.TextField(_("text"), validators=[MaxCharsValidator(LOGFRAME_TEXT_MAX_CHARS)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("expected result")
+        verbose_name_plural = _("expected results")
+        ordering = ["objective", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["objective", "number"],
+                name="result_unique_number",
+                violation_error_message=_("The objective has a result with this number already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="result_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), LOGFRAME_TEXT_MAX_CHARS),
+                name="result_text_length",
+                violation_error_message=_("The text is too long."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:80]}"
+
+    @property
+    def code(self) -> str:
+        return f"R{self.objective.number}.{self.number}"
+
+    def clean(self):
+        if self.objective_id and self.objective.kind != Objective.Kind.SPECIFIC:
+            raise ValidationError({"objective": _("A result comes under a specific objective.")}, code="overall")
+
+
+class TargetGroup(models.Model):
+    """A group the project works for, as the project description names it."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="target_groups", verbose_name=_("project")
+    )
+    number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
+    name = models.CharField(_("name"), max_length=300)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("target group")
+        verbose_name_plural = _("target groups")
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number"],
+                name="target_group_unique_number",
+                violation_error_message=_("The project has a target group with this number already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="target_group_number_positive",
+                violation_error_message=_("Numbers start at 1."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def for_project(self, project):
+        return self.filter(
+            Q(activity__project=project) | Q(objective__project=project) | Q(result__objective__project=project)
+        )
+
+
 class Indicator(models.Model):
+    """What measures an objective, a result or an activity of the logframe: exactly one of the three.
+
+    `cumulative` says how its values add up (see `activities.rules.indicator_achievement`): a cumulative
+    indicator's value is the total reached so far, so the latest one counts; a non-cumulative indicator's
+    value is what was achieved since the previous value, so the values add up.
+    """
+
+    objective = models.ForeignKey(
+        Objective,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("objective"),
+    )
+    result = models.ForeignKey(
+        Result, on_delete=models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name=_("result")
+    )
     activity = models.ForeignKey(
-        Activity, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("activity")
+        Activity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("activity"),
     )
     name = models.CharField(_("name"), max_length=300)
     unit = models.CharField(_("unit"), max_length=60)
     baseline = models.DecimalField(_("baseline"), max_digits=14, decimal_places=2, default=0)
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    # No default: whoever creates an indicator says how its values add up.
+    cumulative = models.BooleanField(
+        _("cumulative"),
+        choices=[
+            (True, _("Yes: each value is the total reached so far")),
+            (False, _("No: each value is what was achieved since the previous one")),
+        ],
+    )
+    source_of_verification = models.TextField(
+        _("source of verification"), blank=True, validators=[MaxCharsValidator(LOGFRAME_TEXT_MAX_CHARS)]
+    )
+    assumptions = models.TextField(
+        _("assumptions"), blank=True, validators=[MaxCharsValidator(LOGFRAME_TEXT_MAX_CHARS)]
+    )
+
+    objects = IndicatorQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
-        ordering = ["activity", "name"]
+        ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "name"], name="indicator_unique_name"),
+            models.CheckConstraint(
+                condition=Q(objective__isnull=False, result__isnull=True, activity__isnull=True)
+                | Q(objective__isnull=True, result__isnull=False, activity__isnull=True)
+                | Q(objective__isnull=True, result__isnull=True, activity__isnull=False),
+                name="indicator_measures_one_item",
+                violation_error_message=_("An indicator measures exactly one objective, result or activity."),
+            ),
             models.CheckConstraint(
                 condition=Q(baseline__gte=0),
                 name="indicator_baseline_not_negative",
@@ -178,10 +365,83 @@ class Indicator(models.Model):
                 name="indicator_target_positive",
                 violation_error_message=_("The target must be positive."),
             ),
+            models.CheckConstraint(
+                condition=~Q(target=F("baseline")),
+                name="indicator_target_not_baseline",
+                violation_error_message=_("The target must differ from the baseline: nothing would be achieved."),
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(field), LOGFRAME_TEXT_MAX_CHARS),
+                    name=f"indicator_{field}_length",
+                    violation_error_message=_("The text is too long."),
+                )
+                for field in ("source_of_verification", "assumptions")
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.unit})"
+
+    @property
+    def measured(self):
+        """Return the objective, result or activity the indicator measures."""
+        return self.objective or self.result or self.activity
+
+    @property
+    def project_id(self):
+        if self.activity_id:
+            return self.activity.project_id
+        if self.result_id:
+            return self.result.objective.project_id
+        return self.objective.project_id if self.objective_id else None
+
+
+class IndicatorMeasurement(models.Model):
+    """A value of an indicator as of a date, recorded by a director (partners report theirs in progress entries).
+
+    The date places the value in a reporting period (the reports app's periods are date ranges), so this app
+    needs no period of its own.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("indicator")
+    )
+    date = models.DateField(_("as of"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator measurement")
+        verbose_name_plural = _("indicator measurements")
+        ordering = ["indicator", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "date"],
+                name="indicator_measurement_once_a_day",
+                violation_error_message=_("This indicator has a value at this date already: change that one."),
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0),
+                name="indicator_measurement_not_negative",
+                violation_error_message=_("An indicator value cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.name} {self.date.isoformat()}: {self.value}"
+
+    def clean(self):
+        if self.date:
+            try:
+                validate_not_in_future(self.date)
+            except ValidationError as error:
+                raise ValidationError({"date": error}) from None
 
 
 class ProgressEntryQuerySet(models.QuerySet):

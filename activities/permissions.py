@@ -1,6 +1,6 @@
 """Who may record, change and review progress."""
 
-from partners.models import Partner
+from partners.models import Partner, Project
 from partners.permissions import partner_of, user_can_direct
 
 from .models import Action, ProgressEntry
@@ -34,3 +34,8 @@ def user_can_delete_entry(user, entry: ProgressEntry) -> bool:
 def user_can_review_entry(user, entry: ProgressEntry) -> bool:
     """Directors approve or return submitted entries."""
     return entry.status == ProgressEntry.Status.SUBMITTED and user_can_direct(user, entry.action.activity.project)
+
+
+def user_can_edit_logframe(user, project: Project) -> bool:
+    """Directors (and administrators) edit the objectives, results, indicators and their values."""
+    return user_can_direct(user, project)

@@ -1,15 +1,31 @@
 """Reads on the work plan and its progress: scoped querysets and progress figures."""
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.formatters import plain_number
 from partners.models import Partner, Project
 from partners.permissions import partner_of
 
-from .models import Action, Activity, Evidence, Indicator, IndicatorValue, ProgressEntry
-from .rules import expected_progress, is_late
+from .models import (
+    Action,
+    Activity,
+    Evidence,
+    Indicator,
+    IndicatorMeasurement,
+    IndicatorValue,
+    Objective,
+    ProgressEntry,
+    Result,
+    TargetGroup,
+)
+from .rules import expected_progress, indicator_achievement, indicator_period_value, is_late
 
 
 def _approved(until: datetime.date | None, prefix: str = "") -> Q:
@@ -79,19 +95,186 @@ def activity_get(*, user, project: Project, number: int, today: datetime.date) -
     return _set_schedule([activity], project.elapsed_months(today))[0]
 
 
-def indicators_with_achieved(until: datetime.date | None = None) -> QuerySet[Indicator]:
-    """Indicators with `achieved`: the value of the latest approved entry (dated up to `until`)."""
-    latest = (
-        IndicatorValue.objects.filter(_approved(until, "entry__"), indicator=OuterRef("pk"))
-        .order_by("-entry__date", "-entry_id")
-        .values("value")[:1]
+def indicator_values(
+    indicators: list[Indicator], *, until: datetime.date | None = None
+) -> dict[int, list[tuple[datetime.date, Decimal]]]:
+    """Return each indicator's dated values up to `until`, in date order: approved entries' and directors'.
+
+    A partner's value is dated by its progress entry and counts once the entry is approved; a director's
+    measurement counts as recorded. Two queries, whatever the number of indicators.
+    """
+    ids = [indicator.pk for indicator in indicators]
+    values = defaultdict(list)
+    entry_values = IndicatorValue.objects.filter(_approved(until, "entry__"), indicator_id__in=ids)
+    for indicator_id, day, entry_id, value in entry_values.values_list(
+        "indicator_id", "entry__date", "entry_id", "value"
+    ):
+        values[indicator_id].append((day, 0, entry_id, value))
+    measurements = IndicatorMeasurement.objects.filter(indicator_id__in=ids)
+    if until is not None:
+        measurements = measurements.filter(date__lte=until)
+    for indicator_id, day, pk, value in measurements.values_list("indicator_id", "date", "pk", "value"):
+        values[indicator_id].append((day, 1, pk, value))
+    return {key: [(day, value) for day, _kind, _pk, value in sorted(rows)] for key, rows in values.items()}
+
+
+def indicators_with_achievement(
+    indicators: list[Indicator],
+    *,
+    until: datetime.date | None = None,
+    period_start: datetime.date | None = None,
+) -> list[Indicator]:
+    """Set `achieved`, `percent` (from the baseline, see `rules.indicator_achievement`) and `dated_values` on each.
+
+    With `period_start`, also `period_value`: what the values dated from `period_start` to `until` report.
+    """
+    values = indicator_values(indicators, until=until)
+    for indicator in indicators:
+        dated = values.get(indicator.pk, [])
+        indicator.dated_values = dated
+        indicator.achieved, indicator.percent = indicator_achievement(
+            baseline=indicator.baseline,
+            target=indicator.target,
+            cumulative=indicator.cumulative,
+            values=[value for _day, value in dated],
+        )
+        if period_start is not None:
+            indicator.period_value = indicator_period_value(
+                cumulative=indicator.cumulative, values=[value for day, value in dated if day >= period_start]
+            )
+    return indicators
+
+
+def indicator_list_with_achieved(*, activity: Activity) -> list[Indicator]:
+    """Return the activity's indicators with `achieved` and `percent` from all their values."""
+    return indicators_with_achievement(list(activity.indicators.all()))
+
+
+@dataclass
+class Logframe:
+    """The project's logframe, each indicator with its figures as of a date."""
+
+    overall: list[Objective]
+    specific: list[Objective]
+    unlinked_activities: list[Activity]
+    target_groups: list[TargetGroup]
+
+
+def logframe_get(
+    *, project: Project, until: datetime.date | None = None, period_start: datetime.date | None = None
+) -> Logframe:
+    """Return the logframe of `project` with each indicator's figures as of `until` (see indicators_with_achievement).
+
+    Each objective gets `indicator_list`, each specific one `result_list`; each result `indicator_list` and
+    `activity_list`; each activity `indicator_list`. A reporting period is passed as its dates
+    (`period_start`, `until`): this app cannot know the reports app's periods. Seven queries in all.
+    """
+    objectives = list(Objective.objects.filter(project=project).order_by("kind", "number"))
+    results = list(Result.objects.filter(objective__project=project).order_by("objective__number", "number"))
+    activities = list(Activity.objects.filter(project=project).select_related("leader__organisation"))
+    indicators = indicators_with_achievement(
+        list(Indicator.objects.for_project(project).order_by("pk")), until=until, period_start=period_start
     )
-    return Indicator.objects.annotate(achieved=Subquery(latest))
+    by_owner = defaultdict(list)
+    for indicator in indicators:
+        if indicator.objective_id:
+            by_owner["objective", indicator.objective_id].append(indicator)
+        elif indicator.result_id:
+            by_owner["result", indicator.result_id].append(indicator)
+        else:
+            by_owner["activity", indicator.activity_id].append(indicator)
+    for activity in activities:
+        activity.indicator_list = by_owner[("activity", activity.pk)]
+    activities_by_result = defaultdict(list)
+    for activity in activities:
+        activities_by_result[activity.result_id].append(activity)
+    results_by_objective = defaultdict(list)
+    for result in results:
+        result.indicator_list = by_owner[("result", result.pk)]
+        result.activity_list = activities_by_result[result.pk]
+        results_by_objective[result.objective_id].append(result)
+    for objective in objectives:
+        objective.indicator_list = by_owner[("objective", objective.pk)]
+        objective.result_list = results_by_objective[objective.pk]
+    return Logframe(
+        overall=[o for o in objectives if o.kind == Objective.Kind.OVERALL],
+        specific=[o for o in objectives if o.kind == Objective.Kind.SPECIFIC],
+        unlinked_activities=activities_by_result[None],
+        target_groups=list(TargetGroup.objects.filter(project=project)),
+    )
 
 
-def indicator_list_with_achieved(*, activity: Activity) -> QuerySet[Indicator]:
-    """Return the activity's indicators with `achieved`: the value of the latest approved entry."""
-    return indicators_with_achieved().filter(activity=activity)
+def _indicator_json(indicator: Indicator) -> dict:
+    def number(value):
+        return None if value is None else plain_number(value)
+
+    return {
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "baseline": number(indicator.baseline),
+        "target": number(indicator.target),
+        "cumulative": indicator.cumulative,
+        "source_of_verification": indicator.source_of_verification,
+        "assumptions": indicator.assumptions,
+        "period_value": number(getattr(indicator, "period_value", None)),
+        "achieved": number(indicator.achieved),
+        "percent": number(indicator.percent),
+    }
+
+
+def logframe_json(*, project: Project, period_start: datetime.date, period_end: datetime.date) -> dict:
+    """Return the logframe with its figures for a reporting period as plain JSON-able data, for the SAL."""
+    logframe = logframe_get(project=project, until=period_end, period_start=period_start)
+
+    def activity_json(activity):
+        return {
+            "number": activity.number,
+            "title": activity.title,
+            "indicators": [_indicator_json(i) for i in activity.indicator_list],
+        }
+
+    def objective_json(objective):
+        return {
+            "code": objective.code,
+            "text": objective.text,
+            "indicators": [_indicator_json(i) for i in objective.indicator_list],
+            "results": [
+                {
+                    "code": result.code,
+                    "text": result.text,
+                    "indicators": [_indicator_json(i) for i in result.indicator_list],
+                    "activities": [activity_json(a) for a in result.activity_list],
+                }
+                for result in objective.result_list
+            ],
+        }
+
+    return {
+        "overall": [objective_json(o) for o in logframe.overall],
+        "specific": [objective_json(o) for o in logframe.specific],
+        "unlinked_activities": [activity_json(a) for a in logframe.unlinked_activities],
+        "target_groups": [group.name for group in logframe.target_groups],
+    }
+
+
+def objective_get(*, user, pk: int) -> Objective:
+    """Return the objective, or 404 outside the user's projects."""
+    return get_object_or_404(Objective.objects.filter(project__in=Project.objects.visible_to(user)), pk=pk)
+
+
+def result_get(*, user, pk: int) -> Result:
+    """Return the result, or 404 outside the user's projects."""
+    return get_object_or_404(
+        Result.objects.select_related("objective").filter(objective__project__in=Project.objects.visible_to(user)),
+        pk=pk,
+    )
+
+
+def indicator_get(*, user, project: Project, pk: int) -> Indicator:
+    """Return the indicator of `project`, or 404 when the user may not see the project or it is another's."""
+    if not Project.objects.visible_to(user).filter(pk=project.pk).exists():
+        raise Http404
+    return get_object_or_404(Indicator.objects.for_project(project), pk=pk)
 
 
 def progress_entry_list(
@@ -205,3 +388,19 @@ def recordable_action_ids(*, partner: Partner | None, activity: Activity) -> set
 def action_list(*, activity: Activity) -> list[Action]:
     """Return the actions of an activity from `activity_get`, with the progress and lateness it set on them."""
     return list(activity.actions.all())
+
+
+def target_group_get(*, user, pk: int) -> TargetGroup:
+    """Return the target group, or 404 outside the user's projects."""
+    return get_object_or_404(TargetGroup.objects.filter(project__in=Project.objects.visible_to(user)), pk=pk)
+
+
+def activities_of_partner(*, partner: Partner) -> QuerySet[Activity]:
+    """Return the activities `partner` leads, takes part in or is responsible for an action of, by number."""
+    return (
+        Activity.objects.filter(
+            Q(leader=partner) | Q(participants=partner) | Q(actions__responsible=partner), project=partner.project
+        )
+        .distinct()
+        .order_by("number")
+    )

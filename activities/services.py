@@ -25,13 +25,25 @@ from core.uploads import CheckedUpload
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
-from .models import Action, Evidence, Indicator, IndicatorValue, ProgressEntry
+from .models import (
+    Action,
+    Activity,
+    Evidence,
+    Indicator,
+    IndicatorMeasurement,
+    IndicatorValue,
+    Objective,
+    ProgressEntry,
+    Result,
+    TargetGroup,
+)
 from .permissions import (
     DELETABLE_STATUSES,
     EDITABLE_STATUSES,
     partner_responsible_for,
     user_can_change_entry,
     user_can_delete_entry,
+    user_can_edit_logframe,
     user_can_record_progress,
 )
 
@@ -241,3 +253,46 @@ def _notify_author(entry, actor, verb, subject):
         template="activities/email/entry_reviewed.txt",
         context={"entry": entry},
     )
+
+
+def _logframe_project_id(item) -> int | None:
+    if isinstance(item, Objective | TargetGroup):
+        return item.project_id
+    if isinstance(item, Result):
+        return item.objective.project_id if item.objective_id else None
+    if isinstance(item, IndicatorMeasurement):
+        return item.indicator.project_id
+    return item.project_id
+
+
+@transaction.atomic
+def logframe_item_save(
+    *,
+    actor,
+    project,
+    item: Objective | Result | Indicator | TargetGroup | IndicatorMeasurement,
+    activities: Sequence[Activity] | None = None,
+):
+    """Create or change an item of `project`'s logframe, keeping its history; directors only.
+
+    For a result, `activities` (when given) become the activities that work towards it.
+    """
+    if not user_can_edit_logframe(actor, project):
+        raise PermissionDenied(_("Only directors edit the logframe."))
+    if isinstance(item, IndicatorMeasurement) and item.recorded_by_id is None:
+        item.recorded_by = actor
+    # Validated first: an item pointing at another project's objective, result or activity is refused below.
+    item.full_clean()
+    if _logframe_project_id(item) != project.pk:
+        raise ValidationError(_("The logframe item must belong to this project."), code="project")
+    save_audited(item, actor)
+    if isinstance(item, Result) and activities is not None:
+        chosen = {activity.pk for activity in activities}
+        for activity in Activity.objects.filter(project=project).select_for_update():
+            if activity.pk in chosen and activity.result_id != item.pk:
+                activity.result = item
+                save_audited(activity, actor)
+            elif activity.pk not in chosen and activity.result_id == item.pk:
+                activity.result = None
+                save_audited(activity, actor)
+    return item

@@ -15,6 +15,10 @@ urlpatterns = [
     path("progress/<int:pk>/delete/", views.entry_delete, name="entry-delete"),
     path("progress/<int:pk>/approve/", views.entry_review, {"decision": "approve"}, name="entry-approve"),
     path("progress/<int:pk>/return/", views.entry_review, {"decision": "return"}, name="entry-return"),
+    path("logframe/", views.logframe, name="logframe"),
+    path("logframe/<str:kind>/new/", views.logframe_edit, name="logframe-create"),
+    path("logframe/<str:kind>/<int:pk>/edit/", views.logframe_edit, name="logframe-edit"),
+    path("logframe/indicator/<int:pk>/values/new/", views.measurement_create, name="measurement-create"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
     path("evidence/<int:pk>/delete/", views.evidence_delete, name="evidence-delete"),
 ]

@@ -1,6 +1,10 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,15 +20,33 @@ from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
 from .charts import gantt_chart
-from .forms import EntryFilterForm, ProgressEntryForm, ReviewForm
-from .models import ProgressEntry
-from .permissions import DELETABLE_STATUSES, user_can_change_entry, user_can_delete_entry, user_can_review_entry
+from .forms import (
+    EntryFilterForm,
+    IndicatorForm,
+    IndicatorMeasurementForm,
+    ObjectiveForm,
+    ProgressEntryForm,
+    ResultForm,
+    ReviewForm,
+    TargetGroupForm,
+)
+from .models import IndicatorMeasurement, Objective, ProgressEntry, TargetGroup
+from .permissions import (
+    DELETABLE_STATUSES,
+    user_can_change_entry,
+    user_can_delete_entry,
+    user_can_edit_logframe,
+    user_can_review_entry,
+)
 from .selectors import (
     action_list,
     activity_get,
     activity_list_with_schedule,
     evidence_get,
+    indicator_get,
     indicator_list_with_achieved,
+    logframe_get,
+    objective_get,
     progress_entry_deleted_by,
     progress_entry_detail,
     progress_entry_get,
@@ -33,6 +55,8 @@ from .selectors import (
     progress_entry_review_queue,
     recordable_action_get,
     recordable_action_ids,
+    result_get,
+    target_group_get,
 )
 
 
@@ -255,3 +279,105 @@ def evidence_delete(request, pk):
     entry_pk = evidence.entry_id
     run_service(request, services.evidence_delete, _("File removed."), evidence=evidence)
     return redirect("activities:entry-edit", pk=entry_pk)
+
+
+def logframe(request):
+    """Show the logframe: objectives, results, activities and their indicators with what they achieved."""
+    project = project_current_or_404(user=request.user)
+    return render(
+        request,
+        "activities/logframe.html",
+        {
+            "project": project,
+            "logframe": logframe_get(project=project),
+            "can_edit": user_can_edit_logframe(request.user, project),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class LogframeKind:
+    form: type
+    title: str
+    get: Callable | None = None
+    build: Callable | None = None
+    needs_project: bool = False
+
+
+LOGFRAME_KINDS = {
+    "objective": LogframeKind(
+        ObjectiveForm,
+        gettext_lazy("Objective"),
+        get=lambda user, project, pk: objective_get(user=user, pk=pk),
+        build=lambda project: Objective(project=project),
+    ),
+    "result": LogframeKind(
+        ResultForm,
+        gettext_lazy("Expected result"),
+        get=lambda user, project, pk: result_get(user=user, pk=pk),
+        needs_project=True,
+    ),
+    "indicator": LogframeKind(
+        IndicatorForm,
+        gettext_lazy("Indicator"),
+        get=lambda user, project, pk: indicator_get(user=user, project=project, pk=pk),
+        needs_project=True,
+    ),
+    "target-group": LogframeKind(
+        TargetGroupForm,
+        gettext_lazy("Target group"),
+        get=lambda user, project, pk: target_group_get(user=user, pk=pk),
+        build=lambda project: TargetGroup(project=project),
+    ),
+}
+
+
+def _logframe_form_page(request, *, project, form_class, instance, title, activities=False, form_kwargs=None):
+    if not user_can_edit_logframe(request.user, project):
+        raise PermissionDenied(_("Only directors edit the logframe."))
+    form = form_class(request.POST or None, instance=instance, **(form_kwargs or {}))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.logframe_item_save(
+                actor=request.user,
+                project=project,
+                item=form.instance,
+                activities=form.cleaned_data["activities"] if activities else None,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("The logframe was saved."))
+            return redirect("activities:logframe")
+    return render(request, "activities/logframe_form.html", {"form": form, "title": title, "instance": instance})
+
+
+def logframe_edit(request, kind, pk=None):
+    """Add or change an objective, a result, an indicator or a target group; directors only."""
+    project = project_current_or_404(user=request.user)
+    spec = LOGFRAME_KINDS.get(kind)
+    if spec is None:
+        raise Http404
+    instance = spec.get(request.user, project, pk) if pk is not None else spec.build(project) if spec.build else None
+    return _logframe_form_page(
+        request,
+        project=project,
+        form_class=spec.form,
+        instance=instance,
+        title=spec.title,
+        activities=kind == "result",
+        form_kwargs={"project": project} if spec.needs_project else None,
+    )
+
+
+def measurement_create(request, pk):
+    """Record a value of an indicator as of a date; directors only."""
+    project = project_current_or_404(user=request.user)
+    indicator = indicator_get(user=request.user, project=project, pk=pk)
+    return _logframe_form_page(
+        request,
+        project=project,
+        form_class=IndicatorMeasurementForm,
+        instance=IndicatorMeasurement(indicator=indicator),
+        title=indicator,
+    )

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activities import services as activity_services
-from activities.models import Action, Activity
+from activities.models import Action, Activity, Objective, Result
 from core.uploads import upload_check
 from finance import services as finance_services
 from finance.models import BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure
@@ -133,6 +133,7 @@ def cocap_load_demo(*, project: Project, today: datetime.date | None = None) -> 
             project=project, organisation=organisation, defaults={"currency": currency}
         )
     _plan_activities(project, partners)
+    _plan_results(project)
     _split_budget(project, partners)
     _load_rates(project, today)
     logins = _create_users(project, partners)
@@ -160,6 +161,20 @@ def _plan_activities(project, partners):
             action.responsible = partners[keys[(keys.index(leader_key) + index) % len(keys)]]
             action.full_clean()
             action.save()
+
+
+# (specific objective number, result number, text, activity numbers): the description gives no expected result.
+DEMO_RESULTS = [
+    (1, 1, "(demo) Rete permanente di istituzioni e territori attiva", [1, 2, 3]),
+    (2, 1, "(demo) Agenti locali formati e progetti pilota avviati nei distretti", [4, 5, 6, 7, 8]),
+]
+
+
+def _plan_results(project):
+    for objective_number, number, text, activity_numbers in DEMO_RESULTS:
+        objective = project.objectives.get(kind=Objective.Kind.SPECIFIC, number=objective_number)
+        result, _ = Result.objects.get_or_create(objective=objective, number=number, defaults={"text": text})
+        project.activities.filter(number__in=activity_numbers, result=None).update(result=result)
 
 
 def _split_budget(project, partners):

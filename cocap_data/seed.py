@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
-from activities.models import Action, Activity, Indicator
+from activities.models import Action, Activity, Indicator, Objective, TargetGroup
 from finance.models import Budget, CostCategory
 from partners.models import GoverningBody, Organisation, Partner, Project, add_months
 from reports.models import ReportingPeriod
@@ -24,6 +24,11 @@ PROJECT = {
     ),
     "programme": "URB-AL III",
     "duration_months": 36,
+    # The description names the Mercosur countries' regional systems and the Veneto; no contract number.
+    "region": "Paesi del Mercosur (America Latina) e Regione del Veneto (Italia)",
+    # It gives neither the start date nor the months of each activity: both stay assumptions until confirmed.
+    "start_date_confirmed": False,
+    "schedule_confirmed": False,
     "description": (
         "Il progetto si propone di rafforzare, nei territori dell'America Latina interessati, la coesione "
         "sociale attraverso il miglioramento delle catene produttive delle piccole e medie imprese, mediante: "
@@ -184,10 +189,32 @@ ACTIVITIES = [
     ),
 ]
 
-# (activity number, name, unit, target): only where the seed states a number.
+# The logframe's objectives, word for word from the description's first paragraph ("Il progetto si propone
+# di ..., mediante: ...; ..."): the overall objective is what the project sets out to do, and each of the two
+# means it lists is a specific objective. Only the description's double space ("tenendo  conto") is single.
+OVERALL_OBJECTIVE = (
+    "rafforzare, nei territori dell'America Latina interessati, la coesione sociale attraverso il miglioramento "
+    "delle catene produttive delle piccole e medie imprese"
+)
+SPECIFIC_OBJECTIVES = [
+    "il rafforzamento del vincolo fra le istituzioni ed il territorio",
+    "lo sviluppo del capitale sociale attraverso le politiche di sviluppo locale delle PMI, tenendo conto del "
+    "modello innovativo realizzato nel Veneto",
+]
+
+# The description has no list of target groups; these are the groups it names as those the work is for,
+# word for word: the SMEs of the overall objective, the firms of activity 1, the people activity 4 involves.
+TARGET_GROUPS = [
+    "piccole e medie imprese",
+    "micro e piccole imprese",
+    "imprenditori, esperti, centri di ricerca e scuole tecniche",
+]
+
+# (activity number, name, unit, target, cumulative): only where the seed states a number. Both count what
+# was reached so far (agents trained, pilot cases started), so their latest value is what is achieved.
 INDICATORS = [
-    (4, "Allievi formati (agenti locali di sviluppo)", "allievi", Decimal("20")),
-    (6, "Casi pilota di logistica di distretto", "casi pilota", Decimal("1")),
+    (4, "Allievi formati (agenti locali di sviluppo)", "allievi", Decimal("20"), True),
+    (6, "Casi pilota di logistica di distretto", "casi pilota", Decimal("1"), True),
 ]
 
 GOVERNING_BODIES = [
@@ -248,12 +275,13 @@ def cocap_load(*, start_date: datetime.date) -> Project:
                     "responsible": lead if kind == TRANSVERSAL else None,
                 },
             )
-    for activity_number, name, unit, target in INDICATORS:
+    for activity_number, name, unit, target, cumulative in INDICATORS:
         Indicator.objects.get_or_create(
             activity=Activity.objects.get(project=project, number=activity_number),
             name=name,
-            defaults={"unit": unit, "target": target},
+            defaults={"unit": unit, "target": target, "cumulative": cumulative},
         )
+    _load_logframe(project)
     for order, (name, kind, description) in enumerate(GOVERNING_BODIES, start=1):
         GoverningBody.objects.get_or_create(
             project=project, name=name, defaults={"kind": kind, "description": description, "order": order}
@@ -271,6 +299,19 @@ def cocap_load(*, start_date: datetime.date) -> Project:
         )
     _load_reporting_periods(project)
     return project
+
+
+def _load_logframe(project: Project):
+    """Load the objectives and target groups, each a separate item; the description gives no expected results."""
+    Objective.objects.get_or_create(
+        project=project, kind=Objective.Kind.OVERALL, number=1, defaults={"text": OVERALL_OBJECTIVE}
+    )
+    for number, text in enumerate(SPECIFIC_OBJECTIVES, start=1):
+        Objective.objects.get_or_create(
+            project=project, kind=Objective.Kind.SPECIFIC, number=number, defaults={"text": text}
+        )
+    for number, name in enumerate(TARGET_GROUPS, start=1):
+        TargetGroup.objects.get_or_create(project=project, number=number, defaults={"name": name})
 
 
 def _load_reporting_periods(project: Project):

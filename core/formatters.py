@@ -20,6 +20,12 @@ def percent_of(part: Decimal, whole: Decimal, places: str = "0.1") -> Decimal | 
     return (100 * Decimal(part) / Decimal(whole)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+def plain_number(value: Decimal) -> str:
+    """Write a quantity without trailing zeros or exponent: 20, not 20.00 or 2E+1; 2.5, not 2.50."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def money_json(amount: Decimal) -> str:
     """Write an amount to the cent as plain digits, for the frozen SAL snapshot: 1234.56."""
     return str(cents(amount))

@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 NARRATIVE_MAX_CHARS = 10_000
 # A director's note to a partner on what to fix or why.
 REVIEW_NOTE_MAX_CHARS = 5_000
+# A logframe text (an objective, a result, a source of verification, assumptions): a paragraph or two.
+LOGFRAME_TEXT_MAX_CHARS = 2_000
+# One part of a partner's contribution to a period's report, on one activity: about two printed pages.
+CONTRIBUTION_TEXT_MAX_CHARS = 5_000
 # The directors' summary of a SAL: the assessment of the period, about eight printed pages.
 SAL_SUMMARY_MAX_CHARS = 20_000
 

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
@@ -12,9 +13,21 @@ from django.utils.translation import gettext_lazy as _
 from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
 
-from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    ExchangeRate,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
+)
 from .selectors import money_by
-from .services import budget_make_current, budget_new_version
+from .services import budget_make_current, budget_new_version, procurement_expenses_check
 
 # Stored as fractions (0.8000), shown as percentages (80 %).
 RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "contingency_cap"]
@@ -275,3 +288,78 @@ class EUPaymentAdmin(HistoryAdmin):
     list_display = ["project", "number", "kind", "received_on", "amount"]
     list_filter = ["project", "kind"]
     date_hierarchy = "received_on"
+
+
+class ProcurementContractAdminForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            self.instance.partner, self.instance.amount = data["partner"], data["amount"]
+            procurement_expenses_check(self.instance, data.get("expenses") or [])
+        return data
+
+
+@admin.register(ProcurementContract)
+class ProcurementContractAdmin(HistoryAdmin):
+    form = ProcurementContractAdminForm
+    list_display = ["reference", "partner", "supplier", "amount", "procedure", "signed_on"]
+    list_filter = ["procedure", "partner__project", "partner"]
+    search_fields = ["reference", "supplier", "subject"]
+    date_hierarchy = "signed_on"
+    list_select_related = ["partner__organisation"]
+    autocomplete_fields = ["expenses"]
+    readonly_fields = ["author"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(HistoryAdmin):
+    """The people a partner pays from heading 1, and the terms agreed with them; managed here only."""
+
+    list_display = ["name", "function", "partner", "hourly_rate", "monthly_hours", "valid_from", "valid_to"]
+    list_filter = ["partner"]
+    search_fields = ["name", "function"]
+    list_select_related = ["partner__organisation"]
+    autocomplete_fields = ["partner"]
+
+
+class TimesheetRowInline(admin.TabularInline):
+    model = TimesheetRow
+    extra = 0
+    fields = ["action", "hours"]
+    readonly_fields = ["action", "hours"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Timesheet)
+class TimesheetAdmin(HistoryAdmin):
+    """Timesheets, read-only: the portal checks the hours against the agreed time and declares them."""
+
+    list_display = ["month", "staff_member", "total_hours", "hourly_rate", "amount", "signed", "expenditure"]
+    list_filter = ["signed", "staff_member__partner"]
+    search_fields = ["staff_member__name"]
+    date_hierarchy = "month"
+    list_select_related = ["staff_member__partner__organisation", "expenditure"]
+    inlines = [TimesheetRowInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A declared timesheet documents its expense.
+        return (obj is None or obj.expenditure_id is None) and super().has_delete_permission(request, obj)

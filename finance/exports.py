@@ -1,4 +1,4 @@
-"""The financial statement as XLSX and the expense list as CSV, streamed and safe against formula injection."""
+"""The financial statement and the Annex III budget as XLSX, the expense list as CSV, safe against formula injection."""
 
 import csv
 import datetime
@@ -14,15 +14,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 
+from core.formatters import ZERO
 from partners.models import Project
 
 from .models import Expenditure
-from .selectors import FinanceOverview, MoneyRow
+from .selectors import BudgetAnnex, FinanceOverview, MoneyRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
+# A warning: dark red on light red, as spreadsheets mark a bad value.
+WARNING_FONT = Font(bold=True, color="9C0006")
+WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 
 
 def neutralise(text: str) -> str:
@@ -41,12 +45,16 @@ class XlsxSheet:
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
         self.bold = Font(bold=True)
 
-    def _cell(self, value, bold):
+    def _cell(self, value, bold, warn=False):
         # Plain values are the fast path; only money, bold text and text openpyxl would take for a formula
         # need a cell object.
         if isinstance(value, Decimal):
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = MONEY_FORMAT
+            if warn:
+                cell.font, cell.fill = WARNING_FONT, WARNING_FILL
+            elif bold:
+                cell.font = self.bold
             return cell
         if isinstance(value, str) and (bold or value.startswith("=")):
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -56,17 +64,26 @@ class XlsxSheet:
             return cell
         return value
 
-    def row(self, *values, bold=False):
-        self.sheet.append([self._cell(value, bold) for value in values])
+    def row(self, *values, bold=False, warn: Iterable[int] = ()):
+        """Append `values`; those at the `warn` positions are marked as a warning."""
+        warn = set(warn)
+        self.sheet.append([self._cell(value, bold, index in warn) for index, value in enumerate(values)])
 
-    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None):
-        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold."""
-        columns = tuple(columns)
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, negative_warns: Iterable[int] = ()):
+        """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold.
+
+        A negative number in a column of `negative_warns` is marked as a warning. Return the rows (and totals)
+        that have one.
+        """
+        columns, negative_warns, warned = tuple(columns), tuple(negative_warns), []
         self.row(*(str(header) for header, _value in columns), bold=True)
-        for row in rows:
-            self.row(*(value(row) for _header, value in columns))
-        if totals:
-            self.row(*(value(totals) for _header, value in columns), bold=True)
+        for row, bold in [*((row, False) for row in rows), *([(totals, True)] if totals else [])]:
+            values = [value(row) for _header, value in columns]
+            warn = [index for index in negative_warns if values[index] < 0]
+            if warn:
+                warned.append(row)
+            self.row(*values, bold=bold, warn=warn)
+        return warned
 
 
 # The money tables' columns after the label: budget, declared, verified and remaining EUR, as the overview shows them.
@@ -78,9 +95,22 @@ MONEY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+REMAINING_COLUMN = 4
+
+
 def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
+    """Write a money table; a negative "Remaining" is marked and named in a note row below the table."""
+    sheet = XlsxSheet(workbook, title)
     # The sheet's title heads the labels: "By heading" above the headings.
-    XlsxSheet(workbook, title).table(((title, attrgetter("label")), *MONEY_COLUMNS), rows, totals=totals)
+    columns = ((title, attrgetter("label")), *MONEY_COLUMNS)
+    overspent = sheet.table(columns, rows, totals=totals, negative_warns=[REMAINING_COLUMN])
+    if overspent:
+        sheet.row()
+        sheet.row(
+            _("Warning: more is verified than budgeted, so the remaining amount is negative, for: %(rows)s.")
+            % {"rows": "; ".join(row.label for row in overspent)},
+            bold=True,
+        )
 
 
 def _status_label(status: str) -> str:
@@ -135,11 +165,46 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
-    _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
+    if overview.activities:
+        _money_sheet(workbook, _("By activity"), overview.activities, overview.totals)
     sheet = XlsxSheet(workbook, _("Declared expenses"))
     sheet.row(*_expense_headers(), bold=True)
     for row in _expense_rows(expenses):
         sheet.row(*row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
+    """Write the budget in the Annex III layout that `finance.annex` reads back: lines by partner, then by activity.
+
+    The computed lines hold their values, computed in Decimal, rather than formulas: a file read back without a
+    spreadsheet having recalculated it keeps them.
+    """
+    workbook = Workbook(write_only=True)
+    budget = annex.budget
+    sheet = XlsxSheet(workbook, _("Annex III"))
+    sheet.row(_("Annex III – budget of the action"), project.title, bold=True)
+    sheet.row(_("Budget version"), budget.version, _("Amounts in EUR"), str(annex.partner or ""))
+    # Row 3, the header `finance.annex` reads.
+    names = [partner.organisation.name for partner in annex.partners]
+    sheet.row(_("Line"), _("Heading"), *names, _("Total"), bold=True)
+    for line in annex.lines:
+        amounts = annex.row(line)
+        sheet.row(line.number, line.label, *amounts, sum(amounts, ZERO), bold=line.is_total)
+    if annex.activities:
+        split = XlsxSheet(workbook, _("By activity"))
+        split.row(_("Line"), _("Heading"), _("Partner"), _("Activity"), _("Title"), _("Amount (EUR)"), bold=True)
+        for row in annex.activities:
+            split.row(
+                row.line.number,
+                row.line.label,
+                row.partner.organisation.name,
+                row.activity_number,
+                row.activity_title,
+                row.amount,
+            )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

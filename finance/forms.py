@@ -17,7 +17,7 @@ from core.forms import (
 from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
-from .models import CostCategory, EUPayment, Expenditure
+from .models import CostCategory, EUPayment, Expenditure, ProcurementContract, StaffMember, Timesheet
 
 
 class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
@@ -91,6 +91,19 @@ class EUPaymentForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+class PlannedTrancheForm(forms.Form):
+    """The next pre-financing tranche as the contract plans it, to see how much of it may be requested."""
+
+    tranche = forms.DecimalField(
+        label=_("Next tranche as planned (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Leave empty to see what the 90 % cap leaves."),
+    )
+
+
 class BudgetVersionForm(forms.Form):
     """Which budget version to show; none is the current one."""
 
@@ -108,3 +121,102 @@ class ExpenseFilterForm(ListFilterForm):
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = partners
         self.fields["category"].queryset = categories
+
+
+class ExpenseChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, expense):
+        return " · ".join(
+            (
+                f"{expense.date_incurred:%d/%m/%Y}",
+                str(expense.partner),
+                expense.description[:60],
+                f"EUR {expense.amount_eur}",
+            )
+        )
+
+
+class ProcurementContractForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    """A contract as the partner records it; directors also choose the partner."""
+
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    expenses = ExpenseChoiceField(
+        label=_("Linked expenses"),
+        queryset=Expenditure.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("The declared expenses that paid this contract: invoices, instalments."),
+    )
+
+    class Meta:
+        model = ProcurementContract
+        fields = ["partner", "reference", "supplier", "subject", "amount", "procedure", "signed_on", "expenses"]
+        widgets = {"signed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, partners, expenses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+        if len(partners) == 1:
+            self.fields["partner"].initial = partners[0]
+            self.fields["partner"].widget = forms.HiddenInput()
+        self.fields["expenses"].queryset = expenses
+        if self.instance.pk:
+            # The partner that signed a contract does not change: a mistake there is a new contract.
+            self.fields["partner"].disabled = True
+
+
+class BudgetImportForm(forms.Form):
+    """A workbook in the Annex III layout, to become the next budget version."""
+
+    file = forms.FileField(
+        label=_("Workbook (XLSX)"),
+        help_text=_(
+            "The layout of the Annex III download: headings as rows, partners as columns by their full names, "
+            "and optionally a sheet by activity."
+        ),
+    )
+    label = forms.CharField(
+        label=_("Label"), max_length=200, required=False, help_text=_("For example: addendum 1, proposed.")
+    )
+
+
+class TimesheetForm(forms.Form):
+    """A person's month and the hours on each of the project's actions: one field a row of the grid."""
+
+    staff_member = forms.ModelChoiceField(label=_("Staff member"), queryset=StaffMember.objects.none())
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    revision = RevisionField(required=False)
+
+    def __init__(self, *args, actions, staff_members=None, timesheet: Timesheet | None = None, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        if timesheet is not None:
+            initial["revision"] = timesheet.revision
+            initial.update({f"action_{row.action_id}": row.hours for row in timesheet.rows.all()})
+        else:
+            initial.setdefault("month", timezone.localdate().replace(day=1))
+        super().__init__(*args, **kwargs)
+        if timesheet is None:
+            self.fields["staff_member"].queryset = staff_members
+        else:
+            # The person and the month are the timesheet's identity: a different one is a new timesheet.
+            del self.fields["staff_member"], self.fields["month"]
+            self.fields["revision"].required = True
+        self.actions = actions
+        for action in actions:
+            self.fields[f"action_{action.pk}"] = forms.DecimalField(
+                label=f"{action.code} {action.title}",
+                max_digits=5,
+                decimal_places=2,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "0.25", "min": "0", "class": "form-control form-control-sm"}),
+            )
+
+    def grid(self):
+        """The rows of the grid: each action with its hours field."""
+        return [(action, self[f"action_{action.pk}"]) for action in self.actions]
+
+    def hours_by_action(self) -> dict:
+        return {action: self.cleaned_data.get(f"action_{action.pk}") or Decimal("0") for action in self.actions}

@@ -1,3 +1,5 @@
+import calendar
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from activities.models import Activity
+from activities.models import Action, Activity
 from core.models import Attachment, Reviewed
 from core.validators import validate_not_in_future
 from partners.models import Partner, Project, currency_validator
@@ -438,3 +440,307 @@ class EUPayment(models.Model):
             "number": self.number,
             "amount": self.amount,
         }
+
+
+# Quarter hours: the finest a timesheet records.
+QUARTER_HOUR = Decimal("0.25")
+
+
+def validate_quarter_hours(value: Decimal):
+    if value is not None and value % QUARTER_HOUR:
+        raise ValidationError(
+            _("%(hours)s is not in quarter hours: write it as .00, .25, .50 or .75.") % {"hours": value},
+            code="quarter_hours",
+        )
+
+
+class StaffMemberQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
+
+
+class StaffMember(models.Model):
+    """A person a partner pays from heading 1, at an hourly rate in the partner's currency, for an agreed time.
+
+    A new rate or working time is a new record from the day it applies, with `valid_to` closing the old one,
+    so that the timesheets already made keep the terms they were made under.
+    """
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="staff_members", verbose_name=_("partner")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    function = models.CharField(_("role or function"), max_length=200)
+    hourly_rate = models.DecimalField(
+        _("hourly rate"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("In the partner's currency, as agreed in the person's contract."),
+    )
+    monthly_hours = models.DecimalField(
+        _("agreed hours a month"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(QUARTER_HOUR), validate_quarter_hours],
+        help_text=_("The working time agreed: at most these hours are charged in a month."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = StaffMemberQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        ordering = ["partner__organisation__name", "name", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hourly_rate__gt=0),
+                name="staff_member_rate_positive",
+                violation_error_message=_("The hourly rate must be positive."),
+            ),
+            models.CheckConstraint(
+                # 31 days of 24 hours: no month holds more.
+                condition=Q(monthly_hours__gt=0) & Q(monthly_hours__lte=744),
+                name="staff_member_monthly_hours_range",
+                violation_error_message=_("The agreed hours a month must be more than 0 and at most 744."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="staff_member_valid_dates_in_order",
+                violation_error_message=_("The end of validity cannot come before its start."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.function})"
+
+    def covers(self, month: datetime.date) -> bool:
+        """Tell whether these terms apply in some day of `month` (its first day)."""
+        month_end = last_day_of_month(month)
+        return self.valid_from <= month_end and (self.valid_to is None or self.valid_to >= month)
+
+
+def last_day_of_month(month: datetime.date) -> datetime.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+class TimesheetQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Timesheets of projects the user directs or observes, and those of the user's own partner."""
+        return scope_to_user(
+            self, user, project_field="staff_member__partner__project", partner_field="staff_member__partner"
+        )
+
+
+class Timesheet(models.Model):
+    """A person's hours of a month by action, charged at the agreed rate and declared as one heading-1 expense.
+
+    The rate and the cap are copied from the staff member's terms at each save, so the amount stays explained
+    by what the timesheet shows. Declared, it is read-only until its expense is returned.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        DECLARED = "declared", _("Declared")
+        RETURNED = "returned", _("Returned")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    staff_member = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="timesheets", verbose_name=_("staff member")
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    hourly_rate = models.DecimalField(_("hourly rate"), max_digits=10, decimal_places=2)
+    hours_cap = models.DecimalField(_("agreed hours a month"), max_digits=5, decimal_places=2)
+    total_hours = models.DecimalField(_("total hours"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    amount = money_field(_("amount"), default=Decimal("0"))
+    signed = models.BooleanField(_("signed"), default=False, help_text=_("Signed by the person and by the supervisor."))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signature recorded by"),
+    )
+    signed_at = models.DateTimeField(_("signature recorded at"), null=True, blank=True)
+    expenditure = models.OneToOneField(
+        Expenditure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="timesheet",
+        verbose_name=_("expenditure"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="timesheets", verbose_name=_("author")
+    )
+    # Counts saves, so that an edit made on a stale copy is refused instead of overwriting another.
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TimesheetQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("timesheet")
+        verbose_name_plural = _("timesheets")
+        ordering = ["-month", "staff_member__name", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_member", "month"],
+                name="timesheet_one_per_person_month",
+                violation_error_message=_("This person already has a timesheet for this month."),
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="timesheet_first_of_month",
+                violation_error_message=_("A timesheet's month is given by its first day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(total_hours__gte=0) & Q(total_hours__lte=F("hours_cap")),
+                name="timesheet_hours_within_cap",
+                violation_error_message=_("The hours exceed the working time agreed for the month."),
+            ),
+            models.CheckConstraint(
+                condition=Q(hourly_rate__gt=0) & Q(amount__gte=0),
+                name="timesheet_rate_and_amount_positive",
+                violation_error_message=_("The rate must be positive and the amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(signed=False) | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)),
+                name="timesheet_signed_says_by_whom",
+                violation_error_message=_("A signed timesheet records who ticked the signature and when."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_member.name} {self.month:%Y-%m}"
+
+    @property
+    def state(self) -> str:
+        """Draft until declared; then its expense's review decides."""
+        if self.expenditure is None:
+            return self.State.DRAFT
+        return {
+            Expenditure.Status.RETURNED: self.State.RETURNED,
+            Expenditure.Status.VERIFIED: self.State.VERIFIED,
+            Expenditure.Status.REJECTED: self.State.REJECTED,
+        }.get(self.expenditure.status, self.State.DECLARED)
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (self.State.DRAFT, self.State.RETURNED)
+
+    @property
+    def last_day(self) -> datetime.date:
+        return last_day_of_month(self.month)
+
+
+class TimesheetRow(models.Model):
+    """The hours a person worked on one action in the timesheet's month."""
+
+    timesheet = models.ForeignKey(Timesheet, on_delete=models.CASCADE, related_name="rows", verbose_name=_("timesheet"))
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, related_name="timesheet_rows", verbose_name=_("action")
+    )
+    hours = models.DecimalField(
+        _("hours"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), validate_quarter_hours],
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("timesheet row")
+        verbose_name_plural = _("timesheet rows")
+        ordering = ["timesheet", "action__activity__number", "action__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["timesheet", "action"],
+                name="timesheet_row_one_per_action",
+                violation_error_message=_("The timesheet already has a row for this action."),
+            ),
+            models.CheckConstraint(
+                # The exact bound, the hours of the month's days, is checked by the service that knows the month.
+                condition=Q(hours__gte=0) & Q(hours__lte=744),
+                name="timesheet_row_hours_range",
+                violation_error_message=_("An action's hours must be from 0 to 744 (a month of 31 days)."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.timesheet} – {self.action.code}: {self.hours}"
+
+
+class ProcurementContractQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Contracts of projects the user directs or observes, and those of the user's own partner."""
+        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
+
+
+class ProcurementContract(models.Model):
+    """A contract a partner awarded, with the procedure it followed: the register the EU financial report lists."""
+
+    class Procedure(models.TextChoices):
+        SINGLE_TENDER = "single_tender", _("Single tender (direct award)")
+        NEGOTIATED = "negotiated", _("Competitive negotiated procedure")
+        SIMPLIFIED = "simplified", _("Simplified procedure")
+        LOCAL_OPEN = "local_open", _("Local open tender")
+        RESTRICTED = "restricted", _("International restricted tender")
+        OPEN = "open", _("International open tender")
+        FRAMEWORK = "framework", _("Framework contract")
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="procurement_contracts", verbose_name=_("partner")
+    )
+    reference = models.CharField(_("contract reference"), max_length=60)
+    supplier = models.CharField(_("supplier"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=500)
+    amount = money_field(
+        _("amount (EUR)"), validators=[MinValueValidator(Decimal("0.01"))], help_text=_("The contract's value.")
+    )
+    procedure = models.CharField(_("procurement procedure"), max_length=16, choices=Procedure.choices)
+    signed_on = models.DateField(_("signed on"), validators=[validate_not_in_future])
+    expenses = models.ManyToManyField(
+        "Expenditure", blank=True, related_name="procurement_contracts", verbose_name=_("linked expenses")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+
+    objects = ProcurementContractQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("procurement contract")
+        verbose_name_plural = _("procurement contracts")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="procurement_contract_amount_positive",
+                violation_error_message=_("The amount must be positive."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "reference"],
+                name="procurement_contract_unique_reference",
+                violation_error_message=_("This partner already has a contract with this reference."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.supplier}"
+
+    def clean(self):
+        if self.partner_id and self.signed_on and not self.partner.project.contains(self.signed_on):
+            raise ValidationError({"signed_on": _("The date must fall within the project period.")})

@@ -3,13 +3,15 @@ rate, the budget flexibility and pre-financing, checked on figures the selectors
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from core.formatters import ZERO, cents, money_text, percent_text, rate_text
+from core.formatters import CENT, ZERO, cents, money_text, percent_of, percent_text, rate_text
 
 from .models import Budget, CostCategory, EUPayment
 
@@ -43,8 +45,128 @@ def eu_share_due(headings: list[MoneyRow], budget: Budget) -> Decimal:
     return min(share, budget.eu_contribution)
 
 
-def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
-    """Check the EU rules on the current budget and on the verified costs."""
+@dataclass(frozen=True)
+class HeadingChange:
+    """A direct heading's amount in a budget version or a projection, against its amount in the contract."""
+
+    key: object
+    label: str
+    contract: Decimal
+    amount: Decimal
+    threshold: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.amount - self.contract
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        """The change as a percentage of the contract amount; None for a heading the contract does not have."""
+        return percent_of(self.change, self.contract, "0.01")
+
+    @property
+    def allowed(self) -> Decimal:
+        """The change allowed without an addendum: the threshold of the contract amount, rounded down to the cent.
+
+        Amounts are whole cents, so "more than the threshold" and "more than this" say the same.
+        """
+        return (self.contract * self.threshold).quantize(CENT, rounding=ROUND_DOWN)
+
+    @property
+    def breaches(self) -> bool:
+        return abs(self.change) > self.allowed
+
+    @property
+    def excess(self) -> Decimal:
+        """How far the change goes beyond what is allowed, in EUR."""
+        return max(abs(self.change) - self.allowed, ZERO)
+
+
+def heading_changes(
+    *, contract: list[MoneyRow], proposed: list[MoneyRow], amount: Callable[[MoneyRow], Decimal], threshold: Decimal
+) -> list[HeadingChange]:
+    """Compare each direct heading's `amount` in `proposed` with its budget in `contract`.
+
+    Indirect costs and the contingency reserve are outside the flexibility. Increases and decreases both count, and a
+    heading on one side only counts as changed from or to nothing.
+    """
+    direct = CostCategory.Kind.DIRECT
+    before = {row.key: row for row in contract if row.kind == direct}
+    after = {row.key: row for row in proposed if row.kind == direct}
+    changes = [
+        HeadingChange(
+            key=key,
+            label=(before.get(key) or after[key]).label,
+            contract=before[key].budget if key in before else ZERO,
+            amount=amount(after[key]) if key in after else ZERO,
+            threshold=threshold,
+        )
+        for key in dict.fromkeys([*before, *after])
+    ]
+    # A heading with nothing on either side (only draft expenses, say) has nothing to compare.
+    return [change for change in changes if change.contract or change.amount]
+
+
+def projected_spending(verified: Decimal, *, elapsed_months: int, duration_months: int) -> Decimal:
+    """Extrapolate what was verified in `elapsed_months` (at least 1) linearly to the whole duration."""
+    return cents(verified * duration_months / min(elapsed_months, duration_months))
+
+
+@dataclass(frozen=True)
+class FlexibilityComparison:
+    """A budget version, or the spending projected to the end, heading by heading against the contract version."""
+
+    title: str
+    changes: list[HeadingChange]
+    threshold: Decimal
+
+    @property
+    def breaches(self) -> list[HeadingChange]:
+        return [change for change in self.changes if change.breaches]
+
+    def check(self) -> RuleCheck:
+        """Name each heading that breaches the flexibility, with its change in EUR and in percent."""
+        breaches = self.breaches
+        if breaches:
+            figures = "; ".join(
+                _("%(heading)s: %(change)s (%(percent)s), %(excess)s beyond the %(allowed)s allowed")
+                % {
+                    "heading": change.label,
+                    "change": signed_money_text(change.change),
+                    "percent": signed_percent_text(change.change_percent),
+                    "excess": money_text(change.excess),
+                    "allowed": money_text(change.allowed),
+                }
+                for change in breaches
+            )
+        else:
+            figures = _("each direct heading within %(threshold)s %% of its amount in the contract") % {
+                "threshold": rate_text(self.threshold)
+            }
+        return RuleCheck(
+            title=self.title,
+            ok=not breaches,
+            figures=figures,
+            verdict=_("addendum needed") if breaches else _("within the flexibility"),
+        )
+
+
+def signed_money_text(amount: Decimal) -> str:
+    """Write a change of money with its sign: +EUR 10.00, -EUR 10.00."""
+    return ("-" if amount < 0 else "+") + money_text(abs(amount))
+
+
+def signed_percent_text(percent: Decimal | None) -> str:
+    """Write a percentage change with its sign; "new" for a heading the contract does not have."""
+    if percent is None:
+        return _("new heading")
+    return ("-" if percent < 0 else "+") + f"{number_format(abs(percent), decimal_pos=2, use_l10n=True)} %"
+
+
+def rule_checks(
+    *, budget: Budget, headings: list[MoneyRow], flexibility: Iterable[FlexibilityComparison] = ()
+) -> list[RuleCheck]:
+    """Check the EU rules on the current budget and on the verified costs, then the `flexibility` comparisons."""
     checks = []
     direct_kinds = (CostCategory.Kind.DIRECT,)
 
@@ -110,47 +232,51 @@ def rule_checks(*, budget: Budget, headings: list[MoneyRow]) -> list[RuleCheck]:
             verdict=_("consistent") if lines_total == budget.total_eligible_cost else _("to be corrected"),
         )
     )
-    for heading in headings:
-        if heading.key is None:
-            continue
-        allowed = heading.budget * (1 + budget.flexibility_threshold)
-        ok = heading.verified <= allowed
-        checks.append(
-            RuleCheck(
-                title=_("Heading %(heading)s") % {"heading": heading.label},
-                ok=ok,
-                figures=_("verified %(verified)s of %(budget)s (%(percent)s); flexibility %(threshold)s %%")
-                % {
-                    "verified": money_text(heading.verified),
-                    "budget": money_text(heading.budget),
-                    "percent": percent_text(heading.verified, heading.budget),
-                    "threshold": rate_text(budget.flexibility_threshold),
-                },
-                verdict=_("within the flexibility") if ok else _("amendment needed"),
-            )
-        )
+    checks.extend(comparison.check() for comparison in flexibility)
     return checks
 
 
 @dataclass(frozen=True)
 class PreFinancing:
+    """The pre-financing received and how much of a further tranche may be requested now."""
+
     payments: list[EUPayment]
     received: Decimal
     cap: Decimal
     used: Decimal
+    # All earlier tranches and 70 % of the last one; None before the first tranche.
     needed_for_next: Decimal | None
+    # The next tranche as the contract plans it; None: as much as the 90 % cap leaves.
+    planned: Decimal | None = None
 
     @property
     def room(self) -> Decimal:
+        """What the 90 % cap leaves to receive."""
         return max(self.cap - self.received, ZERO)
 
     @property
-    def next_tranche_possible(self) -> bool:
-        return self.room > 0 and (self.needed_for_next is None or self.used >= self.needed_for_next)
+    def shortfall(self) -> Decimal:
+        """How far the EU share of verified costs falls short of what a full next tranche needs."""
+        if self.needed_for_next is None:
+            return ZERO
+        return max(self.needed_for_next - self.used, ZERO)
+
+    @property
+    def nominal(self) -> Decimal:
+        """The tranche before any reduction: the planned one, or else all the cap leaves."""
+        return self.room if self.planned is None else self.planned
+
+    @property
+    def requestable(self) -> Decimal:
+        """The nominal tranche less the shortfall, never below zero nor beyond the 90 % cap."""
+        return min(max(self.nominal - self.shortfall, ZERO), self.room)
 
 
-def pre_financing_status(*, payments: list[EUPayment], budget: Budget, used: Decimal) -> PreFinancing:
-    """Say whether a further tranche may be requested: >= 70 % of the last one and all earlier ones used."""
+def pre_financing_status(
+    *, payments: list[EUPayment], budget: Budget, used: Decimal, planned: Decimal | None = None
+) -> PreFinancing:
+    """Say how much of a further tranche may be requested: the planned one (or all the 90 % cap leaves), reduced by
+    what the EU share of verified costs falls short of all earlier tranches and 70 % of the last one."""
     tranches = [p.amount for p in payments if p.kind == EUPayment.Kind.PRE_FINANCING]
     needed = None
     if tranches:
@@ -161,4 +287,5 @@ def pre_financing_status(*, payments: list[EUPayment], budget: Budget, used: Dec
         cap=cents(budget.eu_contribution * PRE_FINANCING_CAP),
         used=used,
         needed_for_next=needed,
+        planned=planned,
     )

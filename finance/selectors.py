@@ -3,19 +3,43 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from core.formatters import ZERO, percent_of
+from activities.models import Action, Activity
+from core.formatters import ZERO, cents, percent_of
 from partners.models import Partner, Project, add_months
+from partners.permissions import partner_of, user_can_direct
+from partners.selectors import partner_list
 
+from .annex import AnnexLine, annex_lines
 from .charts import AbsorptionChart, absorption_layout
-from .models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure, Receipt
-from .rules import PreFinancing, RuleCheck, eu_share_due, pre_financing_status, rule_checks
+from .models import (
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
+)
+from .rules import (
+    FlexibilityComparison,
+    PreFinancing,
+    RuleCheck,
+    eu_share_due,
+    heading_changes,
+    pre_financing_status,
+    projected_spending,
+    rule_checks,
+)
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DECLARED_STATUSES = (Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED)
@@ -44,15 +68,83 @@ def budget_get(*, project: Project, version: int | None) -> Budget:
     return get_object_or_404(Budget, project=project, version=version)
 
 
+def budget_contract(*, project: Project) -> Budget | None:
+    """Return the contract version: the project's first approved budget version, or else its first version."""
+    first_approved = Case(When(approved_on__isnull=False, then=Value(0)), default=Value(1))
+    return Budget.objects.filter(project=project).order_by(first_approved, "version").first()
+
+
+def budget_of_project(*, project: Project, pk: int) -> Budget:
+    """Return the project's budget version `pk`; 404 for another project's."""
+    return get_object_or_404(Budget, project=project, pk=pk)
+
+
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
-    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines."""
+    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines.
+
+    Activities are left out when no budget is assigned to them.
+    """
     lines = budget.lines.all() if partner is None else budget.lines.filter(partner=partner)
     expenses = Expenditure.objects.none()
+    activities = money_by("activity", lines=lines, expenses=expenses)
     return {
         "headings": money_by("category", lines=lines, expenses=expenses),
         "partners": money_by("partner", lines=lines, expenses=expenses),
-        "activities": money_by("activity", lines=lines, expenses=expenses),
+        "activities": activities if has_activity_budget(activities) else [],
     }
+
+
+@dataclass(frozen=True)
+class ActivitySplit:
+    """The part of a partner's heading budgeted for one activity: a row of the Annex's activity sheet."""
+
+    line: AnnexLine
+    partner: Partner
+    activity_number: int
+    activity_title: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BudgetAnnex:
+    """A budget version in the Annex III layout: its lines by partner, and the amounts split by activity."""
+
+    budget: Budget
+    partner: Partner | None
+    lines: list[AnnexLine]
+    partners: list[Partner]
+    amounts: dict[int, dict[int, Decimal]]  # partner id -> category id -> EUR, activities included
+    activities: list[ActivitySplit]
+
+    def row(self, line: AnnexLine) -> list[Decimal]:
+        """Return the line's amount for each partner, in the columns' order."""
+        return [line.amount(self.amounts.get(partner.pk, {})) for partner in self.partners]
+
+
+def budget_annex(*, budget: Budget, partner: Partner | None) -> BudgetAnnex:
+    """Lay the budget out as Annex III, lead partner first; with `partner`, only its column: three queries."""
+    lines = annex_lines(list(CostCategory.objects.all()))
+    headings = {line.category.pk: line for line in lines if not line.is_total}
+    if partner is None:
+        partners = Partner.objects.filter(project_id=budget.project_id).select_related("organisation")
+        partners = sorted(partners, key=lambda p: (p.role != Partner.Role.LEAD, p.organisation.name))
+    else:
+        partners = [partner]
+    by_pk = {p.pk: p for p in partners}
+    amounts, activities = {}, []
+    rows = budget.lines.filter(partner__in=partners).values_list(
+        "partner_id", "category_id", "activity__number", "activity__title", "amount"
+    )
+    for partner_id, category_id, number, title, amount in rows.order_by():
+        column = amounts.setdefault(partner_id, {})
+        column[category_id] = column.get(category_id, ZERO) + amount
+        if number is not None:
+            activities.append(ActivitySplit(headings[category_id], by_pk[partner_id], number, title, amount))
+    order = {p.pk: index for index, p in enumerate(partners)}
+    activities.sort(key=lambda s: (lines.index(s.line), order[s.partner.pk], s.activity_number))
+    return BudgetAnnex(
+        budget=budget, partner=partner, lines=lines, partners=partners, amounts=amounts, activities=activities
+    )
 
 
 def partner_list_with_money(*, project: Project, budget: Budget | None) -> QuerySet[Partner]:
@@ -160,6 +252,64 @@ def money_by(
     return rows
 
 
+@dataclass(frozen=True)
+class MoneyCell:
+    """Budget and verified EUR of one partner under one heading."""
+
+    budget: Decimal = ZERO
+    verified: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.verified
+
+
+@dataclass(frozen=True)
+class PartnerHeadingRow:
+    partner: MoneyRow
+    cells: list[MoneyCell]
+
+
+def money_by_partner_and_heading(
+    *, lines: QuerySet[BudgetLine], expenses: QuerySet[Expenditure], partners: list[MoneyRow], headings: list[MoneyRow]
+) -> list[PartnerHeadingRow]:
+    """Lay out budget and verified EUR per partner (rows) and heading (columns): two queries, whatever the rows.
+
+    `partners` and `headings` are the rows `money_by` gave for the same lines and expenses, so every pair is there.
+    """
+    budgets = {
+        (partner, category): total
+        for partner, category, total in lines.order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount"))
+    }
+    verified = {
+        (partner, category): total
+        for partner, category, total in expenses.verified()
+        .order_by()
+        .values_list("partner_id", "category_id")
+        .annotate(total=Sum("amount_eur"))
+    }
+    return [
+        PartnerHeadingRow(
+            partner=row,
+            cells=[
+                MoneyCell(
+                    budget=budgets.get((row.key.pk, heading.key.pk), ZERO),
+                    verified=verified.get((row.key.pk, heading.key.pk), ZERO),
+                )
+                for heading in headings
+            ],
+        )
+        for row in partners
+    ]
+
+
+def has_activity_budget(activities: list[MoneyRow]) -> bool:
+    """Tell whether any budget is assigned to an activity: without, a table by activity shows only zeros."""
+    return any(row.key is not None and row.budget for row in activities)
+
+
 def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
     """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
     monthly = dict(
@@ -173,19 +323,72 @@ def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], mont
     return [monthly.get(add_months(start, index)) or ZERO for index in range(months)]
 
 
-def absorption_chart(*, project: Project, budget: Budget, expenses: QuerySet[Expenditure], today: datetime.date):
+def absorption_chart(*, project: Project, total: Decimal, expenses: QuerySet[Expenditure], today: datetime.date):
+    """Lay out the `expenses` verified by month against spending `total` evenly over the project."""
     months = min(project.elapsed_months(today), project.duration_months)
     return absorption_layout(
         months=project.duration_months,
-        total=budget.total_eligible_cost,
+        total=total,
         monthly=verified_by_month(project=project, expenses=expenses, months=months),
     )
 
 
-def pre_financing(*, project: Project, budget: Budget, used: Decimal) -> PreFinancing:
-    """Return the project's EU payments and whether a further pre-financing tranche may be requested."""
+def pre_financing(*, project: Project, budget: Budget, used: Decimal, planned: Decimal | None = None) -> PreFinancing:
+    """Return the project's EU payments and how much of a further pre-financing tranche may be requested."""
     payments = list(EUPayment.objects.filter(project=project).order_by("number"))
-    return pre_financing_status(payments=payments, budget=budget, used=used)
+    return pre_financing_status(payments=payments, budget=budget, used=used, planned=planned)
+
+
+@dataclass(frozen=True)
+class BudgetFlexibility:
+    contract: Budget
+    # The budget version against the contract; the verified spending extrapolated to the end (None before the start).
+    version: FlexibilityComparison
+    projection: FlexibilityComparison | None
+    elapsed_months: int
+
+    @property
+    def comparisons(self) -> list[FlexibilityComparison]:
+        return [c for c in (self.version, self.projection) if c is not None]
+
+
+def budget_flexibility(
+    *, project: Project, budget: Budget, today: datetime.date, headings: list[MoneyRow] | None = None
+) -> BudgetFlexibility:
+    """Compare `budget` and the spending projected to the project's end with the contract, heading by heading.
+
+    `headings` are the budget's rows with the project's verified costs, when the caller has them already.
+    """
+    contract = budget_contract(project=project)
+    if headings is None:
+        headings = money_by("category", lines=budget.lines.all(), expenses=Expenditure.objects.for_project(project))
+    if contract.pk == budget.pk:
+        contract_rows = headings
+    else:
+        contract_rows = money_by("category", lines=contract.lines.all(), expenses=Expenditure.objects.none())
+    threshold = contract.flexibility_threshold
+    names = {"version": budget.version, "contract": contract.version}
+    version = FlexibilityComparison(
+        title=_("Budget version %(version)d against the contract (version %(contract)d)") % names,
+        changes=heading_changes(
+            contract=contract_rows, proposed=headings, amount=attrgetter("budget"), threshold=threshold
+        ),
+        threshold=threshold,
+    )
+    elapsed = project.elapsed_months(today)
+    projection = None
+    if elapsed:
+
+        def projected(row: MoneyRow) -> Decimal:
+            return projected_spending(row.verified, elapsed_months=elapsed, duration_months=project.duration_months)
+
+        projection = FlexibilityComparison(
+            title=_("Spending projected to month %(months)d against the contract (version %(contract)d)")
+            % {"months": project.duration_months, "contract": contract.version},
+            changes=heading_changes(contract=contract_rows, proposed=headings, amount=projected, threshold=threshold),
+            threshold=threshold,
+        )
+    return BudgetFlexibility(contract=contract, version=version, projection=projection, elapsed_months=elapsed)
 
 
 @dataclass(frozen=True)
@@ -194,7 +397,10 @@ class FinanceOverview:
     partner: Partner | None
     headings: list[MoneyRow]
     partners: list[MoneyRow]
+    # Empty when no budget is assigned to activities: the table would show only zeros.
     activities: list[MoneyRow]
+    # Directors' partner x heading table; empty for a partner.
+    partner_headings: list[PartnerHeadingRow]
     totals: MoneyRow
     eu_share_due: Decimal
     checks: list[RuleCheck]
@@ -202,10 +408,14 @@ class FinanceOverview:
     absorption: AbsorptionChart
 
 
-def finance_overview(*, project: Project, partner: Partner | None, today: datetime.date) -> FinanceOverview | None:
+def finance_overview(
+    *, project: Project, partner: Partner | None, today: datetime.date, planned_tranche: Decimal | None = None
+) -> FinanceOverview | None:
     """Gather budget against declared and verified costs, the EU share and the rule checks.
 
-    With `partner`, only that partner's lines and expenses, and no project-wide checks.
+    With `partner`, only that partner's lines and expenses, its chart scaled to its own budget, and no project-wide
+    checks. `planned_tranche` is the next
+    pre-financing tranche as the contract plans it, if known.
     """
     budget = budget_current(project=project)
     if budget is None:
@@ -223,17 +433,34 @@ def finance_overview(*, project: Project, partner: Partner | None, today: dateti
         verified=sum((h.verified for h in headings), ZERO),
     )
     due = eu_share_due(headings, budget)
+    activities = money_by("activity", lines=lines, expenses=expenses)
+    checks, payments, partners, partner_headings = [], None, [], []
+    if partner is None:
+        partners = money_by("partner", lines=lines, expenses=expenses)
+        partner_headings = money_by_partner_and_heading(
+            lines=lines, expenses=expenses, partners=partners, headings=headings
+        )
+        flexibility = budget_flexibility(project=project, budget=budget, today=today, headings=headings)
+        checks = rule_checks(budget=budget, headings=headings, flexibility=flexibility.comparisons)
+        payments = pre_financing(project=project, budget=budget, used=due, planned=planned_tranche)
     return FinanceOverview(
         budget=budget,
         partner=partner,
         headings=headings,
-        partners=money_by("partner", lines=lines, expenses=expenses) if partner is None else [],
-        activities=money_by("activity", lines=lines, expenses=expenses),
+        partners=partners,
+        activities=activities if has_activity_budget(activities) else [],
+        partner_headings=partner_headings,
         totals=totals,
         eu_share_due=due,
-        checks=rule_checks(budget=budget, headings=headings) if partner is None else [],
-        pre_financing=pre_financing(project=project, budget=budget, used=due) if partner is None else None,
-        absorption=absorption_chart(project=project, budget=budget, expenses=expenses, today=today),
+        checks=checks,
+        pre_financing=payments,
+        # A partner's chart is scaled to its own budget, the project's to the total eligible cost.
+        absorption=absorption_chart(
+            project=project,
+            total=budget.total_eligible_cost if partner is None else totals.budget,
+            expenses=expenses,
+            today=today,
+        ),
     )
 
 
@@ -249,7 +476,8 @@ def expenditure_list(
     expenses = (
         Expenditure.objects.visible_to(user)
         .for_project(project)
-        .select_related("partner__organisation", "partner__project", "category", "activity", "author")
+        # The timesheet too: an expense a timesheet declared changes only through it.
+        .select_related("partner__organisation", "partner__project", "category", "activity", "author", "timesheet")
         .order_by("-date_incurred", "-id")
     )
     if status:
@@ -278,7 +506,7 @@ def expenditure_get(*, user, pk: int) -> Expenditure:
     """Return the expense, or 404 when the user may not see it."""
     return get_object_or_404(
         Expenditure.objects.visible_to(user).select_related(
-            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer"
+            "partner__organisation", "partner__project", "category", "activity", "author", "reviewer", "timesheet"
         ),
         pk=pk,
     )
@@ -306,3 +534,110 @@ def expenditure_detail(expenditure: Expenditure) -> dict:
 
 def cost_category_list() -> QuerySet[CostCategory]:
     return CostCategory.objects.all()
+
+
+# The EU financial report lists every contract above this value with its procurement procedure.
+PROCUREMENT_REPORTED_ABOVE = Decimal("10000.00")
+
+
+def procurement_contract_list(*, user, project: Project) -> QuerySet[ProcurementContract]:
+    """Return the contracts the user may see, newest first, with what their linked expenses add up to."""
+    return (
+        ProcurementContract.objects.visible_to(user)
+        .filter(partner__project=project)
+        .select_related("partner__organisation", "partner__project")
+        .annotate(
+            expense_count=Count("expenses"),
+            invoiced_eur=Coalesce(Sum("expenses__amount_eur"), Value(ZERO), output_field=MONEY),
+        )
+        .order_by("-signed_on", "-id")
+    )
+
+
+def procurement_contract_get(*, user, pk: int) -> ProcurementContract:
+    """Return the contract, or 404 when the user may not see it."""
+    return get_object_or_404(
+        ProcurementContract.objects.visible_to(user).select_related("partner__organisation", "partner__project"),
+        pk=pk,
+    )
+
+
+def procurement_contracts_reported(*, project: Project, until: datetime.date) -> list[ProcurementContract]:
+    """Return the contracts above EUR 10,000 signed by `until`, with their linked expenses, for the EU report."""
+    return list(
+        ProcurementContract.objects.filter(
+            partner__project=project, amount__gt=PROCUREMENT_REPORTED_ABOVE, signed_on__lte=until
+        )
+        .select_related("partner__organisation")
+        .prefetch_related("expenses")
+        .order_by("signed_on", "id")
+    )
+
+
+def procurement_expense_choices(*, user, project: Project) -> QuerySet[Expenditure]:
+    """The expenses a contract may be linked to: those the user sees, except drafts, newest first."""
+    return (
+        Expenditure.objects.visible_to(user)
+        .for_project(project)
+        .exclude(status__in=[Expenditure.Status.DRAFT, Expenditure.Status.REJECTED])
+        .select_related("partner__organisation")
+        .order_by("-date_incurred", "-id")
+    )
+
+
+def procurement_contract_deleted_by(*, user, pk: int) -> bool:
+    """Tell whether `user` deleted the contract `pk`."""
+    return ProcurementContract.history.filter(id=pk, history_type="-", history_user=user).exists()
+
+
+def procurement_partner_choices(*, user, project: Project) -> QuerySet[Partner]:
+    """The partners whose contracts the user records: its own as partner staff, every one as a director."""
+    partners = partner_list(project=project)
+    if user_can_direct(user, project):
+        return partners
+    partner = partner_of(user, project)
+    return partners.filter(pk=partner.pk) if partner else partners.none()
+
+
+def staff_member_choices(*, partner: Partner) -> QuerySet[StaffMember]:
+    """The partner's staff members, whose timesheets its staff fill."""
+    return StaffMember.objects.filter(partner=partner).order_by("name", "-valid_from")
+
+
+def timesheet_actions(*, project: Project) -> list[Action]:
+    """The project's actions, the rows of a timesheet's grid, in the work plan's order."""
+    return list(
+        Action.objects.filter(activity__project=project)
+        .select_related("activity")
+        .order_by("activity__number", "number")
+    )
+
+
+def timesheet_list(*, user, project: Project) -> QuerySet[Timesheet]:
+    """Return the project's timesheets the user may see, newest month first, ready to list."""
+    return (
+        Timesheet.objects.visible_to(user)
+        .filter(staff_member__partner__project=project)
+        .select_related("staff_member__partner__organisation", "staff_member__partner__project", "expenditure")
+        .order_by("-month", "staff_member__name", "-id")
+    )
+
+
+def timesheet_get(*, user, pk: int) -> Timesheet:
+    """Return the timesheet, or 404 when the user may not see it."""
+    return get_object_or_404(
+        Timesheet.objects.visible_to(user).select_related(
+            "staff_member__partner__organisation", "staff_member__partner__project", "expenditure", "signed_by"
+        ),
+        pk=pk,
+    )
+
+
+def timesheet_rows_priced(timesheet: Timesheet) -> list[TimesheetRow]:
+    """Return the timesheet's rows with the amount of each, its hours times the timesheet's rate, to the cent."""
+    rows = list(
+        timesheet.rows.select_related("action__activity").order_by("action__activity__number", "action__number")
+    )
+    for row in rows:
+        row.amount = cents(row.hours * timesheet.hourly_rate)
+    return rows

@@ -1,5 +1,6 @@
-"""Writes on money: declaring and reviewing expenses, converting them to EUR, rates, the current budget, EU payments."""
+"""Writes on money: expenses and their review, EUR conversion, rates, the budget, EU payments, timesheets."""
 
+import calendar
 import csv
 import datetime
 import uuid
@@ -8,13 +9,15 @@ from dataclasses import dataclass, field
 from decimal import ROUND_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from core.formatters import CENT, cents
+from activities.models import Action, Activity
+from core.formatters import CENT, cents, money_text, rate_text
 from core.mail import notify
 from core.models import Notification
 from core.services import (
@@ -31,14 +34,34 @@ from partners.models import Partner, Project
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
-from .models import Budget, BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure, Receipt
+from .annex import annex_read_xlsx
+from .models import (
+    QUARTER_HOUR,
+    Budget,
+    BudgetLine,
+    CostCategory,
+    EUPayment,
+    ExchangeRate,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+    Timesheet,
+    TimesheetRow,
+    last_day_of_month,
+)
+from .pdf import timesheet_pdf
 from .permissions import (
     DELETABLE_STATUSES,
     EDITABLE_STATUSES,
     user_can_change_expenditure,
+    user_can_change_procurement,
     user_can_delete_expenditure,
+    user_can_import_budget,
+    user_can_record_procurement,
 )
 from .rules import PRE_FINANCING_CAP
+from .selectors import timesheet_rows_priced
 
 REVIEWED_STATUSES = (Expenditure.Status.VERIFIED, Expenditure.Status.REJECTED, Expenditure.Status.RETURNED)
 
@@ -504,6 +527,62 @@ def budget_new_version(*, actor, budget: Budget) -> Budget:
 
 
 @transaction.atomic
+def budget_import_xlsx(*, actor, project: Project, file, label: str = "") -> Budget:
+    """Create the project's next budget version from a workbook in the Annex III layout; all of it or nothing.
+
+    The version is a draft, neither current nor approved. Its total eligible cost is the workbook's; the EU
+    contribution and the rules (rates, caps, exchange-rate method) are those of the current version.
+    """
+    if not user_can_import_budget(actor, project):
+        raise PermissionDenied(_("Only directors import a budget."))
+    current = Budget.objects.filter(project=project, is_current=True).first()
+    if current is None:
+        raise ValidationError(_("The project has no current budget to take the EU contribution and rules from."))
+    imported = annex_read_xlsx(
+        file,
+        categories=list(CostCategory.objects.all()),
+        partners=list(Partner.objects.for_project(project).select_related("organisation")),
+        activities=list(Activity.objects.filter(project=project)),
+    )
+    if current.eu_contribution > imported.total * current.eu_max_rate:
+        raise ValidationError(
+            _(
+                "The workbook's total eligible costs, %(total)s, are too little for the EU contribution of "
+                "%(contribution)s at the EU rate of %(rate)s %%."
+            )
+            % {
+                "total": money_text(imported.total),
+                "contribution": money_text(current.eu_contribution),
+                "rate": rate_text(current.eu_max_rate),
+            },
+            code="total_below_contribution",
+        )
+    # Locking the project's versions numbers two imports made at once one after the other.
+    last = max(Budget.objects.select_for_update().filter(project=project).values_list("version", flat=True))
+    budget = Budget(
+        project=project,
+        version=last + 1,
+        label=(label or _("Imported from %(name)s") % {"name": getattr(file, "name", "")})[:200],
+        total_eligible_cost=imported.total,
+        eu_contribution=current.eu_contribution,
+        eu_max_rate=current.eu_max_rate,
+        indirect_cap=current.indirect_cap,
+        flexibility_threshold=current.flexibility_threshold,
+        contingency_cap=current.contingency_cap,
+        rate_method=current.rate_method,
+    )
+    save_audited(budget, actor)
+    for (partner_id, category_id, activity_id), amount in sorted(
+        imported.amounts.items(), key=lambda item: (item[0][1], item[0][0], item[0][2] or 0)
+    ):
+        line = BudgetLine(
+            budget=budget, partner_id=partner_id, category_id=category_id, activity_id=activity_id, amount=amount
+        )
+        save_audited(line, actor)
+    return budget
+
+
+@transaction.atomic
 def eu_payment_record(
     *, actor, project: Project, kind: str, received_on: datetime.date, amount: Decimal, note: str = ""
 ) -> EUPayment:
@@ -537,3 +616,265 @@ def eu_payment_record(
     )
     save_audited(payment, actor)
     return payment
+
+
+def procurement_expenses_check(contract: ProcurementContract, expenses: Iterable[Expenditure]) -> None:
+    """Refuse expenses of another partner, or more invoiced than the contract is worth."""
+    expenses = list(expenses)
+    errors = []
+    if any(expense.partner_id != contract.partner_id for expense in expenses):
+        errors.append(_("Link only expenses of the partner that signed the contract."))
+    invoiced = sum((expense.amount_eur for expense in expenses), Decimal(0))
+    if contract.amount is not None and invoiced > contract.amount:
+        errors.append(
+            _("The linked expenses come to EUR %(invoiced)s, more than the contract's EUR %(amount)s.")
+            % {"invoiced": invoiced, "amount": contract.amount}
+        )
+    if errors:
+        raise ValidationError({"expenses": errors})
+
+
+def _procurement_save(contract: ProcurementContract, *, actor, expenses: Iterable[Expenditure], **fields):
+    for name, value in fields.items():
+        setattr(contract, name, value)
+    expenses = list(expenses)
+    procurement_expenses_check(contract, expenses)
+    save_audited(contract, actor)
+    contract.expenses.set(expenses)
+    return contract
+
+
+@transaction.atomic
+def procurement_contract_create(*, actor, partner: Partner, expenses: Iterable[Expenditure] = (), **fields):
+    """Record a contract the partner awarded, with its procedure and the expenses it was paid by."""
+    if not user_can_record_procurement(actor, partner):
+        raise PermissionDenied(_("Only the partner's staff and the directors record its contracts."))
+    return _procurement_save(
+        ProcurementContract(partner=partner, author=actor), actor=actor, expenses=expenses, **fields
+    )
+
+
+@transaction.atomic
+def procurement_contract_update(
+    *, actor, contract: ProcurementContract, expenses: Iterable[Expenditure] = (), **fields
+) -> ProcurementContract:
+    """Correct a recorded contract; the partner that signed it stays the same."""
+    locked = ProcurementContract.objects.select_for_update(of=("self",)).select_related("partner__project")
+    locked = locked.filter(pk=contract.pk).first()
+    if locked is None:
+        raise ValidationError(_("This contract was deleted meanwhile."), code="gone")
+    if not user_can_change_procurement(actor, locked):
+        raise PermissionDenied(_("Only the partner's staff and the directors correct its contracts."))
+    return _procurement_save(locked, actor=actor, expenses=expenses, **fields)
+
+
+@transaction.atomic
+def procurement_contract_delete(*, actor, contract: ProcurementContract) -> None:
+    """Remove a contract recorded by mistake; its history keeps what it was."""
+    locked = ProcurementContract.objects.select_for_update(of=("self",)).filter(pk=contract.pk).first()
+    if locked is None:
+        raise ValidationError(_("This contract was deleted already."), code="gone")
+    if not user_can_change_procurement(actor, locked):
+        raise PermissionDenied(_("Only the partner's staff and the directors remove its contracts."))
+    delete_audited(locked, actor)
+
+
+def _timesheet_rows(timesheet: Timesheet, hours_by_action: dict[Action, Decimal]) -> list[TimesheetRow]:
+    """Check the hours of each action and of the month, and set the timesheet's rate, cap, total and amount.
+
+    Raise a ValidationError naming what is wrong: hours below zero or not in quarter hours, more hours on an action
+    than the month has, an action of another project, a total over the working time agreed.
+    """
+    member, month = timesheet.staff_member, timesheet.month
+    project = member.partner.project
+    errors = []
+    if month > timezone.localdate():
+        errors.append(
+            _("%(month)s has not started yet: fill the timesheet during the month or after it.")
+            % {"month": month.strftime("%Y-%m")}
+        )
+    if not project.contains(month) and not project.contains(last_day_of_month(month)):
+        errors.append(
+            _("%(month)s is outside the project period (%(start)s – %(end)s).")
+            % {"month": month.strftime("%Y-%m"), "start": project.start_date, "end": project.end_date}
+        )
+    if not member.covers(month):
+        errors.append(
+            _("The terms agreed with %(name)s do not cover %(month)s: ask an administrator to record them.")
+            % {"name": member.name, "month": month.strftime("%Y-%m")}
+        )
+    month_hours = Decimal(calendar.monthrange(month.year, month.month)[1] * 24)
+    rows = []
+    for action, hours in hours_by_action.items():
+        hours = hours or Decimal("0")
+        label = _("Action %(code)s") % {"code": action.code}
+        if action.activity.project_id != project.pk:
+            errors.append(_("%(action)s is not an action of the project.") % {"action": label})
+        elif hours < 0:
+            errors.append(_("%(action)s: hours cannot be negative.") % {"action": label})
+        elif hours % QUARTER_HOUR:
+            errors.append(
+                _("%(action)s: %(hours)s is not in quarter hours (.00, .25, .50 or .75).")
+                % {"action": label, "hours": hours}
+            )
+        elif hours > month_hours:
+            errors.append(
+                _("%(action)s: %(hours)s hours is more than %(month)s has (%(limit)s).")
+                % {"action": label, "hours": hours, "month": month.strftime("%Y-%m"), "limit": month_hours}
+            )
+        elif hours:
+            rows.append(TimesheetRow(timesheet=timesheet, action=action, hours=hours))
+    total = sum((row.hours for row in rows), Decimal("0"))
+    if total > member.monthly_hours:
+        errors.append(
+            _("The hours add up to %(total)s, over the %(cap)s hours a month agreed with %(name)s: nothing was saved.")
+            % {"total": total, "cap": member.monthly_hours, "name": member.name}
+        )
+    if errors:
+        raise ValidationError(errors, code="timesheet_hours")
+    timesheet.hourly_rate, timesheet.hours_cap = member.hourly_rate, member.monthly_hours
+    timesheet.total_hours, timesheet.amount = total, cents(total * member.hourly_rate)
+    return rows
+
+
+def _timesheet_save(timesheet: Timesheet, rows: list[TimesheetRow], actor):
+    save_audited(timesheet, actor)
+    for old in timesheet.rows.all():
+        delete_audited(old, actor)
+    for row in rows:
+        row.timesheet = timesheet
+        save_audited(row, actor)
+
+
+@transaction.atomic
+def timesheet_create(
+    *, actor, staff_member: StaffMember, month: datetime.date, hours_by_action: dict[Action, Decimal]
+) -> Timesheet:
+    """Start a person's timesheet of a month with the hours by action, as a draft of the person's partner."""
+    if not user_can_act_for_partner(actor, staff_member.partner):
+        raise PermissionDenied(_("You can fill timesheets only for your own organisation's staff."))
+    timesheet = Timesheet(staff_member=staff_member, month=month.replace(day=1), author=actor)
+    rows = _timesheet_rows(timesheet, hours_by_action)
+    _timesheet_save(timesheet, rows, actor)
+    return timesheet
+
+
+def _timesheet_lock(timesheet: Timesheet, actor) -> Timesheet:
+    """Lock the timesheet's row and return it fresh, once the actor may change it and it is open to change."""
+    locked = (
+        Timesheet.objects.select_for_update(of=("self",))
+        .select_related("staff_member__partner__project", "expenditure")
+        .get(pk=timesheet.pk)
+    )
+    if not user_can_act_for_partner(actor, locked.staff_member.partner):
+        raise PermissionDenied(_("You can change only your own organisation's timesheets."))
+    if not locked.is_editable:
+        raise ValidationError(
+            _("This timesheet is %(state)s and can no longer be changed.") % {"state": locked.get_state_display()},
+            code="invalid_transition",
+        )
+    return locked
+
+
+@transaction.atomic
+def timesheet_update(
+    *, actor, timesheet: Timesheet, revision: int, hours_by_action: dict[Action, Decimal]
+) -> Timesheet:
+    """Change the hours of a draft or returned timesheet; the signature no longer covers them and is cleared."""
+    locked = _timesheet_lock(timesheet, actor)
+    if locked.revision != revision:
+        raise ValidationError(
+            _(
+                "Someone else saved this timesheet while you were editing it. Your changes were not saved: "
+                "reload the page to see the current version, and apply them again."
+            ),
+            code="stale",
+        )
+    rows = _timesheet_rows(locked, hours_by_action)
+    locked.signed, locked.signed_by, locked.signed_at = False, None, None
+    locked.revision += 1
+    _timesheet_save(locked, rows, actor)
+    return locked
+
+
+@transaction.atomic
+def timesheet_sign(*, actor, timesheet: Timesheet) -> Timesheet:
+    """Record that the person and the supervisor signed the timesheet as it stands, with who ticked it and when."""
+    locked = _timesheet_lock(timesheet, actor)
+    if not locked.total_hours:
+        raise ValidationError(_("The timesheet has no hours to sign."), code="empty")
+    locked.signed, locked.signed_by, locked.signed_at = True, actor, timezone.now()
+    locked.revision += 1
+    save_audited(locked, actor)
+    return locked
+
+
+def _timesheet_receipt(timesheet: Timesheet) -> CheckedUpload:
+    """The timesheet as a PDF, ready to be stored as its expense's receipt."""
+    content = timesheet_pdf(timesheet, timesheet_rows_priced(timesheet))
+    name = f"timesheet-{timesheet.staff_member.pk}-{timesheet.month:%Y-%m}.pdf"
+    return CheckedUpload(
+        file=ContentFile(content, name=name),
+        original_name=name,
+        stored_name=f"{uuid.uuid4().hex}.pdf",
+        content_type="application/pdf",
+        size=len(content),
+    )
+
+
+@transaction.atomic
+def timesheet_declare(*, actor, timesheet: Timesheet) -> Timesheet:
+    """Declare a signed timesheet as its partner's heading-1 expense and submit it for verification.
+
+    The expense is dated the month's last day, amounts to the timesheet's total and has the timesheet's PDF as
+    its receipt. A returned timesheet updates its own expense, with a new PDF in place of the old one.
+    """
+    locked = _timesheet_lock(timesheet, actor)
+    if not locked.signed:
+        raise ValidationError(
+            _("Tick that the person and the supervisor signed the timesheet before declaring it."), code="unsigned"
+        )
+    if locked.last_day > timezone.localdate():
+        raise ValidationError(
+            _("%(month)s has not ended yet: declare it from %(day)s.")
+            % {"month": locked.month.strftime("%Y-%m"), "day": locked.last_day.isoformat()},
+            code="future",
+        )
+    category = CostCategory.objects.filter(code=1).first()
+    if category is None:
+        raise ValidationError(_("Budget heading 1 (human resources) is missing: ask an administrator."))
+    member = locked.staff_member
+    activities = {row.action.activity for row in timesheet_rows_priced(locked)}
+    fields = {
+        "category": category,
+        # One activity when the hours are all on its actions; else the expense spans the work plan.
+        "activity": activities.pop() if len(activities) == 1 else None,
+        "date_incurred": locked.last_day,
+        "description": _("Staff costs: %(name)s, %(month)s")
+        % {"name": member.name, "month": locked.month.strftime("%Y-%m")},
+        "supplier": member.name,
+        "document_ref": _("Timesheet %(number)d") % {"number": locked.pk},
+        "amount": locked.amount,
+    }
+    if locked.expenditure is None:
+        expenditure = Expenditure(partner=member.partner, currency=member.partner.currency, author=actor, **fields)
+        _fix_eur_amount(expenditure)
+        save_audited(expenditure, actor)
+        locked.expenditure = expenditure
+    else:
+        expenditure = Expenditure.objects.select_for_update(of=("self",)).get(pk=locked.expenditure_id)
+        if expenditure.status != Expenditure.Status.RETURNED:
+            raise ValidationError(_("The timesheet's expense is no longer returned."), code="invalid_transition")
+        for name, value in fields.items():
+            setattr(expenditure, name, value)
+        _fix_eur_amount(expenditure)
+        expenditure.revision += 1
+        save_audited(expenditure, actor)
+        for receipt in expenditure.receipts.all():
+            attachment_delete(receipt, actor)
+    _attach_receipts(expenditure, [_timesheet_receipt(locked)], actor)
+    locked.revision += 1
+    save_audited(locked, actor)
+    expenditure_submit(actor=actor, expenditure=expenditure)
+    locked.expenditure.refresh_from_db()
+    return locked

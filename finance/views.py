@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,20 +19,38 @@ from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_filter_choices, project_current_or_404
 
 from . import services
-from .exports import expenditure_csv_rows, financial_statement_xlsx
-from .forms import BudgetVersionForm, EUPaymentForm, ExpenditureForm, ExpenseFilterForm, ReviewForm
+from .exports import budget_annex_xlsx, expenditure_csv_rows, financial_statement_xlsx
+from .forms import (
+    BudgetImportForm,
+    BudgetVersionForm,
+    EUPaymentForm,
+    ExpenditureForm,
+    ExpenseFilterForm,
+    PlannedTrancheForm,
+    ProcurementContractForm,
+    ReviewForm,
+    TimesheetForm,
+)
 from .models import Expenditure
+from .pdf import timesheet_pdf as render_timesheet_pdf
 from .permissions import (
     DELETABLE_STATUSES,
     user_can_change_expenditure,
+    user_can_change_procurement,
+    user_can_change_timesheet,
     user_can_delete_expenditure,
+    user_can_import_budget,
     user_can_review_expenditure,
     user_can_see_project_finance,
 )
 from .selectors import (
+    PROCUREMENT_REPORTED_ABOVE,
+    budget_annex,
     budget_breakdown,
+    budget_flexibility,
     budget_get,
     budget_list,
+    budget_of_project,
     cost_category_list,
     expenditure_deleted_by,
     expenditure_detail,
@@ -40,9 +59,21 @@ from .selectors import (
     expenditure_statement_list,
     expenditure_verification_queue,
     finance_overview,
+    procurement_contract_deleted_by,
+    procurement_contract_get,
+    procurement_contract_list,
+    procurement_expense_choices,
+    procurement_partner_choices,
     receipt_get,
     receipt_list,
+    staff_member_choices,
+    timesheet_actions,
+    timesheet_get,
+    timesheet_rows_priced,
 )
+from .selectors import timesheet_list as timesheet_list_query
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(request, project):
@@ -56,17 +87,22 @@ def _scope(request, project):
 
 
 def overview(request):
-    """Show budget against declared and verified costs, the EU share and the EU rule checks."""
+    """Show budget against declared and verified costs, the EU share, the EU rule checks and pre-financing."""
     project = project_current_or_404(user=request.user)
     partner = _scope(request, project)
+    # A tranche that is not an amount (a tampered link) is shown with its error, and the cap's amount is used.
+    tranche_form = PlannedTrancheForm(request.GET or None)
+    planned = tranche_form.cleaned_data["tranche"] if tranche_form.is_valid() else None
+    overview = finance_overview(project=project, partner=partner, today=timezone.localdate(), planned_tranche=planned)
     return render(
         request,
         "finance/overview.html",
         {
             "project": project,
-            "overview": finance_overview(project=project, partner=partner, today=timezone.localdate()),
+            "overview": overview,
             "can_record_payments": user_can_direct(request.user, project),
             "payment_form": EUPaymentForm(),
+            "tranche_form": tranche_form,
         },
     )
 
@@ -78,6 +114,9 @@ def budget_detail(request):
     form = BudgetVersionForm(request.GET)
     # A version that is not a number (a tampered link) shows the current budget.
     budget = budget_get(project=project, version=form.cleaned_data["version"] if form.is_valid() else None)
+    flexibility = None
+    if partner is None:
+        flexibility = budget_flexibility(project=project, budget=budget, today=timezone.localdate())
     return render(
         request,
         "finance/budget.html",
@@ -86,9 +125,46 @@ def budget_detail(request):
             "budget": budget,
             "versions": budget_list(project=project),
             "partner": partner,
+            "flexibility": flexibility,
+            "can_import": user_can_import_budget(request.user, project),
             **budget_breakdown(budget=budget, partner=partner),
         },
     )
+
+
+def budget_xlsx(request, pk):
+    """Download a budget version in the Annex III layout; partner staff get their own column, as on the budget page."""
+    project = project_current_or_404(user=request.user)
+    partner = _scope(request, project)
+    budget = budget_of_project(project=project, pk=pk)
+    response = HttpResponse(
+        budget_annex_xlsx(project=project, annex=budget_annex(budget=budget, partner=partner)), content_type=XLSX
+    )
+    response["Content-Disposition"] = f'attachment; filename="{project.code}-budget-v{budget.version}-annex-iii.xlsx"'
+    return response
+
+
+def budget_import(request):
+    """Import a workbook in the Annex III layout as the next budget version, a draft; every error is listed."""
+    project = project_current_or_404(user=request.user)
+    if not user_can_import_budget(request.user, project):
+        raise PermissionDenied(_("Only directors import a budget."))
+    form = BudgetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            budget = services.budget_import_xlsx(
+                actor=request.user, project=project, file=form.cleaned_data["file"], label=form.cleaned_data["label"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Budget version %(version)d imported as a draft: it is neither current nor approved.")
+                % {"version": budget.version},
+            )
+            return redirect(f"{reverse('finance:budget')}?version={budget.version}")
+    return render(request, "finance/budget_import.html", {"project": project, "form": form})
 
 
 @require_POST
@@ -119,7 +195,7 @@ def statement_xlsx(request):
     expenses = expenditure_statement_list(user=request.user, project=project, partner=partner)
     response = HttpResponse(
         financial_statement_xlsx(project=project, overview=overview, expenses=expenses),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
     )
     response["Content-Disposition"] = f'attachment; filename="{project.code}-financial-statement.xlsx"'
     return response
@@ -330,3 +406,185 @@ def receipt_delete(request, pk):
     receipt = receipt_get(user=request.user, pk=pk)
     run_service(request, services.receipt_delete, _("Receipt removed."), receipt=receipt)
     return redirect("finance:expense-edit", pk=receipt.expenditure_id)
+
+
+def procurement_list(request):
+    """List the procurement contracts the user may see, those the EU report lists marked."""
+    project = project_current_or_404(user=request.user)
+    page = Paginator(procurement_contract_list(user=request.user, project=project), 25).get_page(
+        request.GET.get("page")
+    )
+    partners = procurement_partner_choices(user=request.user, project=project)
+    return render(
+        request,
+        "finance/procurement_list.html",
+        {
+            "project": project,
+            "page": page,
+            "can_record": partners.exists(),
+            "changeable": {c.pk for c in page if user_can_change_procurement(request.user, c)},
+            "reported_above": PROCUREMENT_REPORTED_ABOVE,
+        },
+    )
+
+
+def _procurement_form_view(request, *, contract=None):
+    project = project_current_or_404(user=request.user) if contract is None else contract.partner.project
+    partners = procurement_partner_choices(user=request.user, project=project)
+    if not partners.exists() or (contract is not None and not user_can_change_procurement(request.user, contract)):
+        raise PermissionDenied(_("Only the partner's staff and the directors record its contracts."))
+    form = ProcurementContractForm(
+        request.POST or None,
+        instance=contract,
+        partners=partners,
+        expenses=procurement_expense_choices(user=request.user, project=project),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ProcurementContractForm.Meta.fields}
+        try:
+            if contract is None:
+                services.procurement_contract_create(actor=request.user, **data)
+            else:
+                data.pop("partner")
+                services.procurement_contract_update(actor=request.user, contract=contract, **data)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Contract saved."))
+            return redirect("finance:procurement-list")
+    return render(request, "finance/procurement_form.html", {"form": form, "contract": contract})
+
+
+def procurement_create(request):
+    """Record a contract a partner awarded."""
+    return _procurement_form_view(request)
+
+
+def procurement_edit(request, pk):
+    """Correct a recorded contract."""
+    return _procurement_form_view(request, contract=procurement_contract_get(user=request.user, pk=pk))
+
+
+PROCUREMENT_DELETE_PAGE = DeletePage(
+    name="contract",
+    template="finance/procurement_delete.html",
+    list_url="finance:procurement-list",
+    deleted=gettext_lazy("The contract was removed from the register."),
+    get=procurement_contract_get,
+    deleted_by=procurement_contract_deleted_by,
+    can_delete=user_can_change_procurement,
+    refusal=lambda contract: _("Only the partner's staff and the directors remove its contracts."),
+    delete=services.procurement_contract_delete,
+    details=lambda contract: {"expenses": list(contract.expenses.all())},
+)
+
+
+def procurement_delete(request, pk):
+    """Show what removing a contract from the register means; remove it on confirmation."""
+    return delete_page(request, pk, PROCUREMENT_DELETE_PAGE)
+
+
+def timesheet_list(request):
+    """List the timesheets the user may see: a partner's staff their own organisation's, directors every one."""
+    project = project_current_or_404(user=request.user)
+    page = Paginator(timesheet_list_query(user=request.user, project=project), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "finance/timesheet_list.html",
+        {"project": project, "page": page, "can_create": partner_of(request.user, project) is not None},
+    )
+
+
+def _timesheet_form_view(request, *, project, partner, timesheet=None):
+    form = TimesheetForm(
+        request.POST or None,
+        actions=timesheet_actions(project=project),
+        staff_members=staff_member_choices(partner=partner),
+        timesheet=timesheet,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if timesheet is None:
+                timesheet = services.timesheet_create(
+                    actor=request.user,
+                    staff_member=data["staff_member"],
+                    month=data["month"],
+                    hours_by_action=form.hours_by_action(),
+                )
+            else:
+                timesheet = services.timesheet_update(
+                    actor=request.user,
+                    timesheet=timesheet,
+                    revision=data["revision"],
+                    hours_by_action=form.hours_by_action(),
+                )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Timesheet saved. Tick the signatures, then declare it."))
+            return redirect("finance:timesheet-detail", pk=timesheet.pk)
+    return render(request, "finance/timesheet_form.html", {"form": form, "partner": partner, "timesheet": timesheet})
+
+
+def timesheet_create(request):
+    """Fill a timesheet of one of the user's organisation's staff."""
+    project = project_current_or_404(user=request.user)
+    partner = partner_of(request.user, project)
+    if partner is None:
+        raise PermissionDenied(_("Only partner staff fill timesheets."))
+    return _timesheet_form_view(request, project=project, partner=partner)
+
+
+def timesheet_edit(request, pk):
+    """Change the hours of a draft or returned timesheet of the user's organisation."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    if not user_can_change_timesheet(request.user, timesheet):
+        raise PermissionDenied(_("Only your organisation's draft and returned timesheets can be changed."))
+    partner = timesheet.staff_member.partner
+    return _timesheet_form_view(request, project=partner.project, partner=partner, timesheet=timesheet)
+
+
+def timesheet_detail(request, pk):
+    """Show a timesheet's hours and amounts, its signature and its expense."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    receipts = receipt_list(expenditure=timesheet.expenditure) if timesheet.expenditure else []
+    return render(
+        request,
+        "finance/timesheet_detail.html",
+        {
+            "timesheet": timesheet,
+            "rows": timesheet_rows_priced(timesheet),
+            "receipts": receipts,
+            "can_change": user_can_change_timesheet(request.user, timesheet),
+        },
+    )
+
+
+def timesheet_pdf(request, pk):
+    """Download the timesheet as it stands, as a PDF to sign."""
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    response = HttpResponse(
+        render_timesheet_pdf(timesheet, timesheet_rows_priced(timesheet)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="timesheet-{timesheet.pk}-{timesheet.month:%Y-%m}.pdf"'
+    return response
+
+
+@require_POST
+def timesheet_sign(request, pk):
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    run_service(request, services.timesheet_sign, _("Signatures recorded."), timesheet=timesheet)
+    return redirect("finance:timesheet-detail", pk=pk)
+
+
+@require_POST
+def timesheet_declare(request, pk):
+    timesheet = timesheet_get(user=request.user, pk=pk)
+    run_service(
+        request,
+        services.timesheet_declare,
+        _("Timesheet declared: its expense was submitted for verification."),
+        timesheet=timesheet,
+    )
+    return redirect("finance:timesheet-detail", pk=pk)

@@ -22,8 +22,9 @@ class GoverningBodyInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "programme", "start_date", "duration_months"]
-    search_fields = ["code", "title", "programme"]
+    list_display = ["code", "title", "programme", "contract_number", "start_date", "start_date_confirmed"]
+    list_filter = ["start_date_confirmed", "schedule_confirmed"]
+    search_fields = ["code", "title", "programme", "contract_number"]
     inlines = [PartnerInline, GoverningBodyInline]
 
 

@@ -35,6 +35,19 @@ class Project(models.Model):
     start_date = models.DateField(_("start date"))
     duration_months = models.PositiveSmallIntegerField(_("duration (months)"), validators=[MinValueValidator(1)])
     description = models.TextField(_("description"), blank=True)
+    contract_number = models.CharField(
+        _("grant contract number"), max_length=60, blank=True, help_text=_("As written on the grant contract.")
+    )
+    region = models.CharField(_("region"), max_length=200, blank=True, help_text=_("Where the action takes place."))
+    # What the project's documents do not give is entered as an assumption, printed as such until confirmed.
+    start_date_confirmed = models.BooleanField(
+        _("start date confirmed"), default=False, help_text=_("Untick while the start date is an assumption.")
+    )
+    schedule_confirmed = models.BooleanField(
+        _("work plan schedule confirmed"),
+        default=False,
+        help_text=_("Untick while the planned months of activities and actions are assumptions."),
+    )
 
     objects = ProjectQuerySet.as_manager()
 

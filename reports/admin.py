@@ -3,7 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, download_link
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
+from .models import (
+    CONTRIBUTION_TEXT_FIELDS,
+    ContributionActivity,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+    ReportSection,
+)
 
 
 @admin.register(ReportingPeriod)
@@ -77,6 +85,51 @@ class ReportedExpenditureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ContributionActivityInline(admin.StackedInline):
+    model = ContributionActivity
+    extra = 0
+    fields = ["activity", *CONTRIBUTION_TEXT_FIELDS]
+
+
+@admin.register(PartnerContribution)
+class PartnerContributionAdmin(HistoryAdmin):
+    list_display = ["period", "partner", "status", "author", "reviewer", "updated_at"]
+    list_filter = ["status", "period__project", "period", "partner"]
+    search_fields = ["partner__organisation__name", "review_note", "lines__done"]
+    list_select_related = ["period__project", "partner__organisation", "author", "reviewer"]
+    readonly_fields = ["created_at", "updated_at", "reviewed_at"]
+    # Named, or the fields the model takes from core's Reviewed would come first.
+    fields = ["period", "partner", "author", "status", "reviewer", "review_note", *readonly_fields]
+    inlines = [ContributionActivityInline]
+
+
+@admin.register(ContributionActivity)
+class ContributionActivityAdmin(HistoryAdmin):
+    list_display = ["contribution", "activity"]
+    list_filter = ["contribution__period__project", "contribution__status"]
+    search_fields = ["done", "results", "problems", "next_period", "visibility"]
+    list_select_related = ["contribution__period", "contribution__partner__organisation", "activity"]
+
+
+@admin.register(ReportSection)
+class ReportSectionAdmin(HistoryAdmin):
+    list_display = ["report", "kind", "activity", "edited_by", "edited_at"]
+    list_filter = ["kind", "report__period__project"]
+    search_fields = ["text"]
+    list_select_related = ["report__period__project", "activity", "edited_by"]
+    # Sections are compiled and edited in the portal, which keeps approved SALs unchanged.
+    readonly_fields = ["report", "kind", "activity", "edited_by", "edited_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.report.status == ProgressReport.Status.DRAFT
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -33,6 +33,15 @@ SAL_MONEY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def report_file_name(report: ProgressReport) -> str:
+    """Name the SAL's files, without extension: project, SAL number, version, and whether it is a draft."""
+    draft = "" if report.is_frozen else "-draft"
+    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
+
+
 def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
     """Write the SAL's tables: actions, indicators, highlights, money by heading and partner, checks, pending."""
     with translation.override(report.language):

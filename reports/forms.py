@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
-from core.validators import SAL_SUMMARY_MAX_CHARS
+from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS
 
-from .models import ProgressReport
+from .models import CONTRIBUTION_TEXT_FIELDS, ProgressReport
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # A SAL PDF of many pages with charts stays well below this; it bounds the work a verification may cause.
@@ -64,3 +64,82 @@ class VerifyForm(forms.Form):
         if not self.errors and not data.get("sha256") and not data.get("pdf"):
             raise ValidationError(_("Enter the SHA-256 or choose the PDF file."), code="empty")
         return data
+
+
+CONTRIBUTION_LABELS = {
+    "done": (_("What was done"), _("The work of the period on this activity: events, products, with whom.")),
+    "results": (_("Results"), _("What came out of it, against the logframe's results and indicators.")),
+    "problems": (_("Problems met and measures taken"), _("Delays and their reasons, and what was done about them.")),
+    "next_period": (_("Next period's plan"), _("What the partner will do on this activity in the next period.")),
+    "visibility": (_("Visibility actions"), _("How the EU's support was made known: logos, events, publications.")),
+}
+
+
+class ContributionForm(HiddenFieldErrorsMixin, forms.Form):
+    """The five texts of each activity of a contribution, as fields named `<part id>-<field>`."""
+
+    revision = RevisionField()
+
+    def __init__(self, *args, contribution, **kwargs):
+        super().__init__(*args, initial={"revision": contribution.revision}, **kwargs)
+        self.parts = []
+        for line in contribution.lines.all():
+            names = []
+            for field in CONTRIBUTION_TEXT_FIELDS:
+                label, help_text = CONTRIBUTION_LABELS[field]
+                name = f"{line.pk}-{field}"
+                self.fields[name] = LimitedTextField(
+                    label=label,
+                    required=False,
+                    max_chars=CONTRIBUTION_TEXT_MAX_CHARS,
+                    rows=3,
+                    help_text=help_text,
+                    initial=getattr(line, field),
+                )
+                names.append(name)
+            self.parts.append((line, [self[name] for name in names]))
+
+    @property
+    def texts(self) -> dict[int, dict[str, str]]:
+        texts = {}
+        for line, _bound in self.parts:
+            texts[line.pk] = {field: self.cleaned_data[f"{line.pk}-{field}"] for field in CONTRIBUTION_TEXT_FIELDS}
+        return texts
+
+
+class ContributionReviewForm(forms.Form):
+    note = LimitedTextField(
+        label=_("Note to the partner"),
+        required=False,
+        max_chars=REVIEW_NOTE_MAX_CHARS,
+        rows=3,
+        help_text=_("Required when you return the contribution: say what needs fixing."),
+    )
+
+
+class ReportSectionsForm(HiddenFieldErrorsMixin, forms.Form):
+    """One text box per narrative section of the draft, in the order of the EU report."""
+
+    revision = RevisionField()
+
+    def __init__(self, *args, sections, **kwargs):
+        super().__init__(*args, **kwargs)
+        for section in sections:
+            label = section.get_kind_display()
+            if section.activity_id:
+                label = _("%(section)s: activity %(number)d – %(title)s") % {
+                    "section": label,
+                    "number": section.activity.number,
+                    "title": section.activity.title,
+                }
+            self.fields[f"section_{section.pk}"] = LimitedTextField(
+                label=label, required=False, max_chars=SAL_SUMMARY_MAX_CHARS, rows=5, initial=section.text
+            )
+
+    def texts(self) -> dict[int, str]:
+        """The text of each section, by section id."""
+        return {
+            int(name.removeprefix("section_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("section_")
+        }

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.validators import SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
+from core.models import Reviewed
+from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
 from partners.models import Project
 from partners.permissions import scope_to_user
 
@@ -223,3 +224,202 @@ class ReportedExpenditure(models.Model):
 
     def __str__(self):
         return f"{self.report} – {self.expenditure}"
+
+
+class PartnerContributionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Directors see every contribution of their projects; partner staff their own partner's; observers the
+        accepted ones."""
+        return scope_to_user(
+            self,
+            user,
+            project_field="period__project",
+            partner_field="partner",
+            observers_see=Q(status=PartnerContribution.Status.APPROVED),
+        )
+
+
+class PartnerContribution(Reviewed):
+    """A partner's part of a period's report: what it did on each activity it leads or works on.
+
+    Written and reviewed like a progress entry: draft, submitted, then accepted or returned with a note.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("reporting period")
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="contributions", verbose_name=_("partner")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("author")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_contributions",
+        verbose_name=_("reviewer"),
+    )
+
+    objects = PartnerContributionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("partner contribution")
+        verbose_name_plural = _("partner contributions")
+        ordering = ["-period__number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "partner"],
+                name="contribution_once_per_period",
+                violation_error_message=_("This partner has a contribution for this period already."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(reviewer__isnull=False),
+                name="contribution_approved_has_reviewer",
+                violation_error_message=_("An accepted contribution needs its reviewer."),
+            ),
+            *Reviewed.constraints_named("contribution"),
+        ]
+
+    def __str__(self):
+        return _("%(partner)s, period %(number)d") % {"partner": self.partner, "number": self.period.number}
+
+    @property
+    def project(self):
+        return self.period.project
+
+    def clean(self):
+        if self.period_id and self.partner_id and self.partner.project_id != self.period.project_id:
+            raise ValidationError({"partner": _("The partner must take part in the period's project.")})
+
+
+CONTRIBUTION_TEXT_FIELDS = ("done", "results", "problems", "next_period", "visibility")
+
+
+def _contribution_text(label):
+    return models.TextField(label, blank=True, validators=[MaxCharsValidator(CONTRIBUTION_TEXT_MAX_CHARS)])
+
+
+class ContributionActivity(models.Model):
+    """What a partner reports on one activity in its contribution."""
+
+    contribution = models.ForeignKey(
+        PartnerContribution, on_delete=models.CASCADE, related_name="lines", verbose_name=_("contribution")
+    )
+    activity = models.ForeignKey(
+        "activities.Activity", on_delete=models.PROTECT, related_name="contributions", verbose_name=_("activity")
+    )
+    done = _contribution_text(_("what was done"))
+    results = _contribution_text(_("results"))
+    problems = _contribution_text(_("problems met and measures taken"))
+    next_period = _contribution_text(_("next period's plan"))
+    visibility = _contribution_text(_("visibility actions"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contribution on an activity")
+        verbose_name_plural = _("contributions on activities")
+        ordering = ["contribution", "activity__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contribution", "activity"],
+                name="contribution_activity_once",
+                violation_error_message=_("The contribution covers this activity already."),
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(field), CONTRIBUTION_TEXT_MAX_CHARS),
+                    name=f"contribution_activity_{field}_length",
+                    violation_error_message=_("A text of the contribution is too long."),
+                )
+                for field in CONTRIBUTION_TEXT_FIELDS
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contribution} – {self.activity.number}"
+
+
+class ReportSection(models.Model):
+    """A chapter of the SAL as the EU interim narrative report (Annex VI) has it, compiled then edited by directors.
+
+    The activities chapter has one section per activity; every other chapter has one.
+    """
+
+    class Kind(models.TextChoices):
+        ACTIVITIES = "activities", _("Activities carried out")
+        RESULTS = "results", _("Results against the logframe")
+        PROBLEMS = "problems", _("Problems met, measures taken and reasons for delays")
+        ACTION_PLAN = "action_plan", _("Updated action plan for the next period")
+        PARTNERSHIP = "partnership", _("Partnership and cooperation")
+        VISIBILITY = "visibility", _("Visibility")
+        SUSTAINABILITY = "sustainability", _("Sustainability")
+        LESSONS = "lessons", _("Lessons learned")
+
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="sections", verbose_name=_("SAL"))
+    kind = models.CharField(_("section"), max_length=16, choices=Kind.choices)
+    activity = models.ForeignKey(
+        "activities.Activity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activity"),
+    )
+    text = models.TextField(_("text"), blank=True, validators=[MaxCharsValidator(SAL_SUMMARY_MAX_CHARS)])
+    # Who last wrote it by hand: compiling again leaves such a section alone.
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("edited by"),
+    )
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SAL section")
+        verbose_name_plural = _("SAL sections")
+        ordering = ["report", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kind", "activity"],
+                name="report_section_unique_per_activity",
+                violation_error_message=_("This SAL already has this section for that activity."),
+            ),
+            models.UniqueConstraint(
+                fields=["report", "kind"],
+                condition=Q(activity__isnull=True),
+                name="report_section_unique",
+                violation_error_message=_("This SAL already has this section."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="activities", activity__isnull=False) | (~Q(kind="activities") & Q(activity=None)),
+                name="report_section_activity_only_for_activities",
+                violation_error_message=_("Only the activities chapter has a section per activity."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), SAL_SUMMARY_MAX_CHARS),
+                name="report_section_text_length",
+                violation_error_message=_("The text is too long."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.activity_id:
+            return f"{self.report} – {self.get_kind_display()} {self.activity.number}"
+        return f"{self.report} – {self.get_kind_display()}"

@@ -12,13 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from activities.charts import gantt_action, gantt_layout
-from activities.models import Activity, ProgressEntry
+from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
     actions_with_progress,
     activity_list_with_schedule,
     activity_progress,
-    indicators_with_achieved,
+    indicators_with_achievement,
     progress_entry_list,
     progress_entry_review_queue,
     recordable_actions,
@@ -30,6 +30,7 @@ from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
     MoneyRow,
     budget_current,
+    budget_flexibility,
     expenditure_list,
     expenditure_verification_queue,
     money_by,
@@ -39,11 +40,13 @@ from finance.selectors import (
 from partners.models import GoverningBody, Partner, Project
 from partners.selectors import governing_body_list
 
-from .models import ProgressReport, ReportingPeriod
+from .models import ContributionActivity, PartnerContribution, ProgressReport, ReportingPeriod, ReportSection
 
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
-SNAPSHOT_SCHEMA = 2
+# 3: the project adds its contract number, region, partners by full name and the facts still assumed;
+# `sections` holds the narrative chapters of the EU interim report.
+SNAPSHOT_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,10 @@ def reporting_period_list_with_reports(*, user, project: Project, today: datetim
     return periods
 
 
+def reporting_period_list(*, project: Project) -> QuerySet[ReportingPeriod]:
+    return ReportingPeriod.objects.filter(project=project).order_by("number")
+
+
 def reporting_period_get(*, project: Project, number: int) -> ReportingPeriod:
     return get_object_or_404(ReportingPeriod, project=project, number=number)
 
@@ -228,16 +235,17 @@ def _sal_activities(project: Project, period: ReportingPeriod, elapsed: int) -> 
         .order_by("number")
     )
     indicators = defaultdict(list)
-    for indicator in indicators_with_achieved(until=period.end).filter(activity__project=project).order_by("pk"):
+    project_indicators = list(Indicator.objects.filter(activity__project=project).order_by("pk"))
+    for indicator in indicators_with_achievement(project_indicators, until=period.end):
         indicators[indicator.activity_id].append(
             {
                 "name": indicator.name,
                 "unit": indicator.unit,
+                "baseline": money_json(indicator.baseline),
                 "target": money_json(indicator.target),
-                "achieved": money_json(Decimal(indicator.achieved)) if indicator.achieved is not None else None,
-                "percent": _percent_str(indicator.achieved, indicator.target)
-                if indicator.achieved is not None
-                else None,
+                "achieved": money_json(indicator.achieved) if indicator.achieved is not None else None,
+                # From the baseline: (achieved - baseline) / (target - baseline).
+                "percent": str(indicator.percent) if indicator.percent is not None else None,
             }
         )
     highlights = defaultdict(list)
@@ -324,6 +332,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
     )
     due = eu_share_due(headings, budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
+    # The budget and the spending up to the SAL, projected from the period's end, against the contract.
+    flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
     return {
         "budget_version": budget.version,
         "total_eligible_cost": money_json(budget.total_eligible_cost),
@@ -334,7 +344,10 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
         "eu_share_in_period": money_json(due - eu_share_due(before, budget)),
-        "checks": [dataclasses.asdict(check) for check in rule_checks(budget=budget, headings=headings)],
+        "checks": [
+            dataclasses.asdict(check)
+            for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
+        ],
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
@@ -377,6 +390,33 @@ def _sal_pending(project: Project, period: ReportingPeriod) -> dict:
     }
 
 
+def _sal_project_facts(project: Project) -> dict:
+    """The cover's facts: contract, region, every partner by its full name, and what is still an assumption."""
+    partners = Partner.objects.for_project(project).select_related("organisation").order_by("organisation__name")
+    partners = sorted(partners, key=lambda partner: partner.role != Partner.Role.LEAD)
+    assumed = []
+    if not project.start_date_confirmed:
+        assumed.append(_("the start date"))
+    if not project.schedule_confirmed:
+        assumed.append(_("the planned months of the activities and actions"))
+    return {
+        "contract_number": project.contract_number,
+        "region": project.region,
+        "partners": [
+            {
+                "name": partner.organisation.name,
+                "country": partner.organisation.country,
+                "role": partner.get_role_display(),
+                "demo": partner.organisation.is_demo,
+            }
+            for partner in partners
+        ],
+        "assumed": assumed,
+        "start_assumed": not project.start_date_confirmed,
+        "schedule_assumed": not project.schedule_confirmed,
+    }
+
+
 def progress_report_figures(report: ProgressReport) -> dict:
     """Gather every figure of the SAL from approved and verified data, as JSON-ready data in its language.
 
@@ -400,6 +440,7 @@ def progress_report_figures(report: ProgressReport) -> dict:
                 "end": project.end_date.isoformat(),
                 "duration_months": project.duration_months,
                 "lead_partner": str(Partner.objects.for_project(project).filter(role=Partner.Role.LEAD).first() or ""),
+                **_sal_project_facts(project),
             },
             "period": {
                 "number": period.number,
@@ -410,9 +451,97 @@ def progress_report_figures(report: ProgressReport) -> dict:
                 "last_month": elapsed,
             },
             "activities": _sal_activities(project, period, elapsed),
+            "sections": _sal_sections(report),
             "finance": _sal_finance(project, period, elapsed),
             "pending": _sal_pending(project, period),
         }
+
+
+# The action plan looks this many months past the period: the next period of a six-month cycle.
+REPORTING_LOOKAHEAD_MONTHS = 6
+SECTION_ORDER = {kind: index for index, kind in enumerate(ReportSection.Kind.values)}
+
+
+def report_section_list(report: ProgressReport) -> list[ReportSection]:
+    """Return the SAL's narrative sections in the order of the EU report, an activity's by its number."""
+    sections = report.sections.select_related("activity", "edited_by")
+    return sorted(sections, key=lambda s: (SECTION_ORDER[s.kind], s.activity.number if s.activity_id else 0))
+
+
+def _sal_sections(report: ProgressReport) -> list[dict]:
+    return [
+        {
+            "kind": section.kind,
+            "title": str(section.get_kind_display()),
+            "activity": section.activity.number if section.activity_id else None,
+            "activity_title": section.activity.title if section.activity_id else "",
+            "text": section.text,
+        }
+        for section in report_section_list(report)
+    ]
+
+
+def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | None], str]:
+    """Draft each narrative section from the period's accepted contributions and approved data, in its language.
+
+    Keyed by (kind, activity pk or None). Directors then edit what is compiled; chapters no data can speak
+    for (sustainability, lessons learned) start empty.
+    """
+    period = report.period
+    project = period.project
+    elapsed = project.elapsed_months(period.end)
+    kind = ReportSection.Kind
+    with translation.override(report.language):
+        activities = _sal_activities(project, period, elapsed)
+        contributions = contributions_accepted_by_activity(period=period)
+        pks = dict(Activity.objects.filter(project=project).values_list("number", "pk"))
+        chapters = {key: [] for key in (kind.RESULTS, kind.PROBLEMS, kind.ACTION_PLAN, kind.VISIBILITY)}
+        texts = {(key, None): "" for key in kind.values if key != kind.ACTIVITIES}
+        partners = set()
+        for activity in activities:
+            pk = pks[activity["number"]]
+            heading = _("Activity %(number)d – %(title)s") % activity
+            done = []
+            for part in contributions.get(pk, []):
+                partner = str(part.contribution.partner)
+                partners.add(partner)
+                if part.done:
+                    done.append(f"{partner}: {part.done}")
+                for key, text in (
+                    (kind.RESULTS, part.results),
+                    (kind.PROBLEMS, part.problems),
+                    (kind.ACTION_PLAN, part.next_period),
+                    (kind.VISIBILITY, part.visibility),
+                ):
+                    if text:
+                        chapters[key].append(f"{heading} – {partner}: {text}")
+            for highlight in activity["highlights"]:
+                partners.add(highlight["partner"])
+                done.append(_("Action %(action)s (%(partner)s, %(percent)s %% on %(date)s): %(narrative)s") % highlight)
+            texts[(kind.ACTIVITIES, pk)] = "\n\n".join(done)
+            for indicator in activity["indicators"]:
+                if indicator["achieved"] is not None:
+                    chapters[kind.RESULTS].append(
+                        _("%(heading)s – %(name)s: %(achieved)s of %(target)s %(unit)s")
+                        % {"heading": heading, **indicator}
+                    )
+            if activity["late"]:
+                chapters[kind.PROBLEMS].append(
+                    _("%(heading)s: %(progress)s %% done, %(expected)s %% expected by now.")
+                    % {"heading": heading, **activity}
+                )
+            for action in activity["actions"]:
+                if action["start_month"] <= elapsed + REPORTING_LOOKAHEAD_MONTHS and action["end_month"] > elapsed:
+                    chapters[kind.ACTION_PLAN].append(
+                        _("Action %(code)s – %(title)s (months %(start_month)d–%(end_month)d)") % action
+                    )
+        for key, lines in chapters.items():
+            texts[(key, None)] = "\n".join(lines)
+        if partners:
+            texts[(kind.PARTNERSHIP, None)] = _("Partners that reported progress in the period: %(partners)s.") % {
+                "partners": ", ".join(sorted(partners))
+            }
+        return texts
 
 
 def progress_report_document(report: ProgressReport) -> dict:
@@ -425,8 +554,13 @@ def progress_report_document(report: ProgressReport) -> dict:
     months = figures["project"]["duration_months"]
     end_day = datetime.date.fromisoformat(figures["period"]["end"]).day
     marker = end_day / 31
+    sections = figures.get("sections", [])
+    written = {s["activity"]: s["text"] for s in sections if s["kind"] == ReportSection.Kind.ACTIVITIES}
     activities = [
-        (activity, gantt_layout(months=months, elapsed=elapsed, marker_fraction=marker, actions=activity["actions"]))
+        (
+            {**activity, "section": written.get(activity["number"], "")},
+            gantt_layout(months=months, elapsed=elapsed, marker_fraction=marker, actions=activity["actions"]),
+        )
         for activity in figures["activities"]
     ]
     finance = figures["finance"]
@@ -437,4 +571,47 @@ def progress_report_document(report: ProgressReport) -> dict:
             total=Decimal(finance["total_eligible_cost"]),
             monthly=[Decimal(amount) for amount in finance["verified_by_month"]],
         )
-    return {"figures": figures, "activities": activities, "absorption": absorption}
+    # Before schema 3 a SAL had no narrative chapters: it prints as it was approved.
+    chapters = [s for s in sections if s["kind"] != ReportSection.Kind.ACTIVITIES]
+    return {
+        "figures": figures,
+        "activities": activities,
+        "chapters": chapters,
+        "has_chapters": "sections" in figures,
+        "absorption": absorption,
+    }
+
+
+def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:
+    """Return the project's contributions the user may see, latest period first."""
+    return (
+        PartnerContribution.objects.visible_to(user)
+        .filter(period__project=project)
+        .select_related("period", "partner__organisation", "author", "reviewer")
+        .order_by("-period__number", "partner__organisation__name")
+    )
+
+
+def contribution_get(*, user, pk: int) -> PartnerContribution:
+    """Return the contribution with its activities, or 404 when the user may not see it."""
+    return get_object_or_404(
+        PartnerContribution.objects.visible_to(user)
+        .select_related("period__project", "partner__organisation", "author", "reviewer")
+        .prefetch_related(Prefetch("lines", queryset=ContributionActivity.objects.select_related("activity"))),
+        pk=pk,
+    )
+
+
+def contributions_accepted_by_activity(*, period: ReportingPeriod) -> dict[int, list[ContributionActivity]]:
+    """Return, per activity id, what each partner's accepted contribution of `period` says on it, for the SAL."""
+    lines = (
+        ContributionActivity.objects.filter(
+            contribution__period=period, contribution__status=PartnerContribution.Status.APPROVED
+        )
+        .select_related("activity", "contribution__partner__organisation")
+        .order_by("activity__number", "contribution__partner__organisation__name")
+    )
+    by_activity = defaultdict(list)
+    for line in lines:
+        by_activity[line.activity_id].append(line)
+    return dict(by_activity)

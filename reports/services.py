@@ -6,12 +6,24 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from core.services import lock_for_change
+from activities.selectors import activities_of_partner
+from core.mail import notify_on_commit
+from core.services import AlreadySaved, lock_for_change, review_transition, save_audited
 from finance.models import Expenditure
+from partners.permissions import partner_of, user_can_act_for_partner, user_can_direct
+from partners.selectors import director_list
 
-from .models import ProgressReport, ReportedExpenditure, ReportingPeriod
-from .permissions import user_can_prepare_report
-from .selectors import progress_report_figures
+from .models import (
+    CONTRIBUTION_TEXT_FIELDS,
+    ContributionActivity,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+    ReportSection,
+)
+from .permissions import CONTRIBUTION_EDITABLE_STATUSES, user_can_change_contribution, user_can_prepare_report
+from .selectors import progress_report_figures, report_sections_compile
 from .tasks import progress_report_render
 
 PdfStatus = ProgressReport.PdfStatus
@@ -83,9 +95,29 @@ def progress_report_create(
     try:
         with transaction.atomic():
             report.save()
+            _sections_fill(report, actor=actor, previous=latest)
     except IntegrityError as error:
         raise ValidationError(_("Another director started this version at the same moment."), code="race") from error
     return report
+
+
+def _sections_fill(report: ProgressReport, *, actor, previous: ProgressReport | None = None):
+    """Compile the draft's narrative sections; keep what directors wrote by hand, here or in `previous`."""
+    compiled = report_sections_compile(report)
+    existing = {(s.kind, s.activity_id): s for s in report.sections.all()}
+    written = {(s.kind, s.activity_id): s for s in previous.sections.exclude(edited_by=None)} if previous else {}
+    for (kind, activity_id), text in compiled.items():
+        section = existing.get((kind, activity_id))
+        if section is None:
+            before = written.get((kind, activity_id))
+            section = ReportSection(report=report, kind=kind, activity_id=activity_id, text=text)
+            if before is not None:
+                section.text, section.edited_by, section.edited_at = before.text, before.edited_by, before.edited_at
+        elif section.edited_by_id is not None or section.text == text:
+            continue
+        else:
+            section.text = text
+        save_audited(section, actor)
 
 
 @transaction.atomic
@@ -100,6 +132,41 @@ def progress_report_update(
     locked.full_clean()
     locked._history_user = actor
     locked.save()
+    return locked
+
+
+@transaction.atomic
+def progress_report_sections_compile(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
+    """Compile the draft's sections again from the data; sections written by hand stay as they are."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    _sections_fill(locked, actor=actor)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save(update_fields=["revision"])
+    return locked
+
+
+@transaction.atomic
+def progress_report_sections_update(*, actor, report: ProgressReport, texts: dict[int, str], revision: int):
+    """Save the directors' text of each section whose text changed (keyed by section id)."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    errors = {}
+    for section in locked.sections.filter(pk__in=texts):
+        text = texts[section.pk]
+        if text == section.text:
+            continue
+        section.text, section.edited_by, section.edited_at = text, actor, timezone.now()
+        try:
+            save_audited(section, actor)
+        except ValidationError as error:
+            errors[f"section_{section.pk}"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save(update_fields=["revision"])
     return locked
 
 
@@ -153,3 +220,125 @@ def _queue_render(report: ProgressReport):
     report.pdf_status, report.pdf_error, report.pdf_started_at = PdfStatus.QUEUED, "", timezone.now()
     report_id = report.pk
     transaction.on_commit(lambda: progress_report_render.enqueue(report_id))
+
+
+CONTRIBUTION_REVIEWED = (PartnerContribution.Status.APPROVED, PartnerContribution.Status.RETURNED)
+
+
+@transaction.atomic
+def contribution_create(*, actor, period: ReportingPeriod) -> PartnerContribution:
+    """Start the actor's partner's draft contribution to `period`, with a part for each activity it works on.
+
+    Raise AlreadySaved with the partner's contribution if it has one for the period (a colleague's, or a
+    double click's): a partner writes one contribution a period.
+    """
+    partner = partner_of(actor, period.project)
+    if partner is None:
+        raise PermissionDenied(_("Only a partner's staff write its contribution."))
+    # The period's row is locked so that two colleagues starting at once make one contribution.
+    ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    if existing := PartnerContribution.objects.filter(period=period, partner=partner).first():
+        raise AlreadySaved(existing)
+    contribution = PartnerContribution(period=period, partner=partner, author=actor)
+    save_audited(contribution, actor)
+    for activity in activities_of_partner(partner=partner):
+        save_audited(ContributionActivity(contribution=contribution, activity=activity), actor)
+    return contribution
+
+
+@transaction.atomic
+def contribution_update(
+    *, actor, contribution: PartnerContribution, revision: int, texts: dict[int, dict[str, str]]
+) -> PartnerContribution:
+    """Change the texts of a draft or returned contribution: `texts` maps each part's id to its fields."""
+    locked = lock_for_change(
+        contribution,
+        editable=CONTRIBUTION_EDITABLE_STATUSES,
+        refused=_("This contribution is %(status)s and can no longer be changed."),
+        permitted=lambda row: user_can_change_contribution(actor, row),
+        denied=_("You can change only your own organisation's contributions."),
+        revision=revision,
+        stale=_(
+            "Someone else saved this contribution while you were editing it. Your changes were not saved: "
+            "copy them, reload the page to see the current version, and apply them again."
+        ),
+        select_related=("period__project",),
+    )
+    for line in locked.lines.all():
+        for field, text in texts.get(line.pk, {}).items():
+            if field in CONTRIBUTION_TEXT_FIELDS:
+                setattr(line, field, text)
+        save_audited(line, actor)
+    locked.revision += 1
+    save_audited(locked, actor)
+    return locked
+
+
+def _contribution_transition(contribution, **kwargs):
+    return review_transition(contribution, reviewed_statuses=CONTRIBUTION_REVIEWED, **kwargs)
+
+
+@transaction.atomic
+def contribution_submit(*, actor, contribution: PartnerContribution) -> PartnerContribution:
+    """Send a draft or returned contribution to the directors for review."""
+    if not user_can_act_for_partner(actor, contribution.partner):
+        raise PermissionDenied(_("You can submit only your own organisation's contribution."))
+    contribution = _contribution_transition(
+        contribution, allowed_from=CONTRIBUTION_EDITABLE_STATUSES, to=PartnerContribution.Status.SUBMITTED, actor=actor
+    )
+    notify_on_commit(
+        recipients=director_list(project=contribution.period.project),
+        subject=_("COCAP: %(partner)s's contribution to period %(number)d submitted for review")
+        % {"partner": contribution.partner, "number": contribution.period.number},
+        template="reports/email/contribution_submitted.txt",
+        context={"contribution": contribution, "actor": actor},
+    )
+    return contribution
+
+
+def _require_contribution_reviewer(actor, contribution):
+    if not user_can_direct(actor, contribution.period.project):
+        raise PermissionDenied(_("Only directors review contributions."))
+
+
+@transaction.atomic
+def contribution_approve(*, actor, contribution: PartnerContribution, note: str = "") -> PartnerContribution:
+    """Accept a submitted contribution: the SAL of its period may now compile it."""
+    _require_contribution_reviewer(actor, contribution)
+    contribution = _contribution_transition(
+        contribution,
+        allowed_from=(PartnerContribution.Status.SUBMITTED,),
+        to=PartnerContribution.Status.APPROVED,
+        actor=actor,
+        note=note,
+    )
+    _notify_contribution_author(contribution, _("COCAP: your contribution to period %(number)d was accepted"))
+    return contribution
+
+
+@transaction.atomic
+def contribution_return(*, actor, contribution: PartnerContribution, note: str) -> PartnerContribution:
+    """Send a submitted contribution back to its partner with the reason."""
+    _require_contribution_reviewer(actor, contribution)
+    if not note.strip():
+        raise ValidationError(
+            {"review_note": _("Say what needs fixing when you return a contribution.")}, code="required"
+        )
+    contribution = _contribution_transition(
+        contribution,
+        allowed_from=(PartnerContribution.Status.SUBMITTED,),
+        to=PartnerContribution.Status.RETURNED,
+        actor=actor,
+        note=note,
+    )
+    _notify_contribution_author(contribution, _("COCAP: your contribution to period %(number)d was returned"))
+    return contribution
+
+
+def _notify_contribution_author(contribution, subject):
+    notify_on_commit(
+        recipients=[contribution.author],
+        subject=subject % {"number": contribution.period.number},
+        template="reports/email/contribution_reviewed.txt",
+        context={"contribution": contribution},
+    )

@@ -8,8 +8,11 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from core.pdf import html_to_pdf
+
+from .exports import XLSX_TYPE, progress_report_xlsx, report_file_name
 from .models import ProgressReport
-from .pdf import html_to_pdf, progress_report_html
+from .pdf import progress_report_html
 from .selectors import progress_report_document
 
 logger = logging.getLogger(__name__)
@@ -29,7 +32,9 @@ def progress_report_render(report_id: int) -> str:
         report.pdf_status, report.pdf_error, report.pdf_started_at = PdfStatus.RENDERING, "", timezone.now()
         report.save(update_fields=["pdf_status", "pdf_error", "pdf_started_at"])
     try:
-        pdf, pages = html_to_pdf(progress_report_html(report, progress_report_document(report)))
+        document = progress_report_document(report)
+        xlsx = (report_file_name(report) + ".xlsx", XLSX_TYPE, progress_report_xlsx(report, document["figures"]))
+        pdf, pages = html_to_pdf(progress_report_html(report, document), supplements=(xlsx,))
         digest = hashlib.sha256(pdf).hexdigest()
         with transaction.atomic():
             report = ProgressReport.objects.select_for_update().select_related("period__project").get(pk=report_id)

@@ -9,15 +9,30 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors, form_errors_as_messages
+from core.services import AlreadySaved
 from core.views import run_service
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import project_current, project_current_or_404
 
-from . import services
-from .exports import progress_report_xlsx
-from .forms import ProgressReportApproveForm, ProgressReportCreateForm, ProgressReportForm, VerifyForm
+from . import selectors, services
+from .exports import XLSX_TYPE, progress_report_xlsx, report_file_name
+from .forms import (
+    ContributionForm,
+    ContributionReviewForm,
+    ProgressReportApproveForm,
+    ProgressReportCreateForm,
+    ProgressReportForm,
+    ReportSectionsForm,
+    VerifyForm,
+)
 from .models import ProgressReport
-from .permissions import user_can_change_report, user_can_prepare_report, user_can_view_reports
+from .permissions import (
+    user_can_change_contribution,
+    user_can_change_report,
+    user_can_prepare_report,
+    user_can_review_contribution,
+    user_can_view_reports,
+)
 from .selectors import (
     dashboard_director,
     dashboard_partner,
@@ -25,7 +40,9 @@ from .selectors import (
     progress_report_find_by_hash,
     progress_report_get,
     project_overview,
+    report_section_list,
     reporting_period_get,
+    reporting_period_list,
     reporting_period_list_with_reports,
 )
 
@@ -169,7 +186,7 @@ def report_pdf(request, pk):
     report = progress_report_get(user=request.user, pk=pk)
     if report.pdf_status != ProgressReport.PdfStatus.READY:
         raise Http404(_("The PDF of this SAL is not ready."))
-    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=_pdf_name(report) + ".pdf")
+    response = FileResponse(report.pdf.open("rb"), as_attachment=True, filename=report_file_name(report) + ".pdf")
     response["Content-Type"] = "application/pdf"
     return response
 
@@ -180,15 +197,10 @@ def report_xlsx(request, pk):
     document = progress_report_document(report)
     response = HttpResponse(
         progress_report_xlsx(report, document["figures"]),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_TYPE,
     )
-    response["Content-Disposition"] = f'attachment; filename="{_pdf_name(report)}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{report_file_name(report)}.xlsx"'
     return response
-
-
-def _pdf_name(report: ProgressReport) -> str:
-    draft = "" if report.is_frozen else "-draft"
-    return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
 
 
 def report_verify(request):
@@ -204,3 +216,139 @@ def report_verify(request):
             checked = digest.hexdigest()
         matches = list(progress_report_find_by_hash(user=request.user, sha256=checked))
     return render(request, "reports/report_verify.html", {"form": form, "checked": checked, "matches": matches})
+
+
+def contribution_list(request):
+    """List the partners' contributions the user may see; partner staff start their own for a period."""
+    project = project_current_or_404(user=request.user)
+    contributions = list(selectors.contribution_list(user=request.user, project=project))
+    partner = partner_of(request.user, project)
+    startable = []
+    if partner is not None:
+        started = {c.period_id for c in contributions if c.partner_id == partner.pk}
+        startable = [period for period in reporting_period_list(project=project) if period.pk not in started]
+    return render(
+        request,
+        "reports/contribution_list.html",
+        {"project": project, "contributions": contributions, "startable": startable},
+    )
+
+
+@require_POST
+def contribution_create(request, number):
+    """Start the user's partner's contribution to period `number`."""
+    project = project_current_or_404(user=request.user)
+    period = reporting_period_get(project=project, number=number)
+    try:
+        contribution = services.contribution_create(actor=request.user, period=period)
+    except AlreadySaved as existing:
+        messages.info(request, _("Your organisation has a contribution for this period already: here it is."))
+        return redirect("reports:contribution-detail", pk=existing.instance.pk)
+    messages.success(request, _("Draft started. Write your part on each activity, then submit it."))
+    return redirect("reports:contribution-edit", pk=contribution.pk)
+
+
+def contribution_detail(request, pk):
+    """Show a contribution, its review and, to directors, the review form."""
+    return _contribution_page(request, selectors.contribution_get(user=request.user, pk=pk))
+
+
+def _contribution_page(request, contribution, review_form=None):
+    return render(
+        request,
+        "reports/contribution_detail.html",
+        {
+            "contribution": contribution,
+            "can_change": user_can_change_contribution(request.user, contribution),
+            "can_review": user_can_review_contribution(request.user, contribution),
+            "review_form": review_form or ContributionReviewForm(),
+        },
+    )
+
+
+def contribution_edit(request, pk):
+    """Change the texts of a draft or returned contribution of the user's partner."""
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if not user_can_change_contribution(request.user, contribution):
+        raise PermissionDenied(_("Only your organisation's draft and returned contributions can be changed."))
+    form = ContributionForm(request.POST or None, contribution=contribution)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contribution_update(
+                actor=request.user,
+                contribution=contribution,
+                revision=form.cleaned_data["revision"],
+                texts=form.texts,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("reports:contribution-detail", pk=pk)
+    return render(request, "reports/contribution_form.html", {"form": form, "contribution": contribution})
+
+
+@require_POST
+def contribution_submit(request, pk):
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    run_service(
+        request,
+        services.contribution_submit,
+        _("Submitted to the directors for review."),
+        contribution=contribution,
+    )
+    return redirect("reports:contribution-detail", pk=pk)
+
+
+@require_POST
+def contribution_review(request, pk, decision):
+    """Accept or return a submitted contribution."""
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    form = ContributionReviewForm(request.POST)
+    if not form.is_valid():
+        return _contribution_page(request, contribution, review_form=form)
+    note = form.cleaned_data["note"]
+    if decision == "approve":
+        service, done = services.contribution_approve, _("Contribution accepted.")
+    else:
+        service, done = services.contribution_return, _("Contribution returned to the partner.")
+    run_service(request, service, done, contribution=contribution, note=note)
+    return redirect("reports:contribution-detail", pk=pk)
+
+
+def report_sections(request, pk):
+    """Edit the draft's narrative sections, compiled from the period's data, before approval."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if not user_can_change_report(request.user, report):
+        raise PermissionDenied(_("Only the directors edit a SAL in draft."))
+    sections = report_section_list(report)
+    form = ReportSectionsForm(request.POST or None, sections=sections, initial={"revision": report.revision})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_report_sections_update(
+                actor=request.user, report=report, texts=form.texts(), revision=form.cleaned_data["revision"]
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Sections saved."))
+            return redirect("reports:report-detail", pk=report.pk)
+    return render(request, "reports/report_sections.html", {"report": report, "form": form})
+
+
+@require_POST
+def report_sections_compile(request, pk):
+    """Compile the draft's sections again from the data, keeping what directors wrote by hand."""
+    report = progress_report_get(user=request.user, pk=pk)
+    form = ProgressReportApproveForm(request.POST)
+    if not form.is_valid():
+        form_errors_as_messages(request, form)
+    else:
+        run_service(
+            request,
+            services.progress_report_sections_compile,
+            _("Sections compiled again from the data; those written by hand are unchanged."),
+            report=report,
+            revision=form.cleaned_data["revision"],
+        )
+    return redirect("reports:report-sections", pk=report.pk)

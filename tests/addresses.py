@@ -38,6 +38,14 @@ def _real_arguments(portal):
         },
         ("activities:entry-approve", "activities:entry-return"): {"pk": portal.submitted_entry.pk},
         ("activities:evidence-download", "activities:evidence-delete"): {"pk": portal.evidence.pk},
+        ("activities:logframe-create",): {"kind": "indicator"},
+        ("activities:logframe-edit", "activities:measurement-create"): {
+            "kind": "indicator",
+            "pk": portal.logframe_indicator.pk,
+        },
+        ("reports:contribution-create",): {"number": portal.period.number},
+        tuple(f"reports:contribution-{view}" for view in ("detail", "edit", "submit")): {"pk": portal.contribution.pk},
+        ("reports:contribution-approve", "reports:contribution-return"): {"pk": portal.submitted_contribution.pk},
         ("finance:expense-detail", "finance:expense-edit", "finance:expense-submit", "finance:expense-delete"): {
             "pk": portal.expense.pk
         },
@@ -45,10 +53,16 @@ def _real_arguments(portal):
             "pk": portal.submitted_expense.pk
         },
         ("finance:receipt-download", "finance:receipt-delete"): {"pk": portal.receipt.pk},
-        ("reports:report-create",): {"number": portal.period.number},
-        tuple(f"reports:report-{view}" for view in ("detail", "approve", "render-retry", "pdf", "xlsx")): {
-            "pk": portal.report.pk
+        ("finance:procurement-edit", "finance:procurement-delete"): {"pk": portal.contract.pk},
+        ("finance:budget-xlsx",): {"pk": portal.budget.pk},
+        tuple(f"finance:timesheet-{view}" for view in ("detail", "edit", "pdf", "sign", "declare")): {
+            "pk": portal.timesheet.pk
         },
+        ("reports:report-create",): {"number": portal.period.number},
+        tuple(
+            f"reports:report-{view}"
+            for view in ("detail", "approve", "render-retry", "pdf", "xlsx", "sections", "sections-compile")
+        ): {"pk": portal.report.pk},
         ("notification-open",): {"pk": portal.notification.pk},
         ("admin:auth_user_password_change",): {"id": portal.admin.pk},
         ("admin:view_on_site",): {"content_type_id": partner_type.pk, "object_id": portal.lead.pk},

@@ -4,8 +4,17 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from activities.models import Action, Activity, Indicator, ProgressEntry
-from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure
+from activities.models import (
+    Action,
+    Activity,
+    Indicator,
+    IndicatorMeasurement,
+    Objective,
+    ProgressEntry,
+    Result,
+    TargetGroup,
+)
+from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure, StaffMember
 from partners.models import Membership, Organisation, Partner, Project
 from reports.models import ReportingPeriod
 
@@ -103,6 +112,7 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Indicator {n}")
     unit = "people"
     target = Decimal("20")
+    cumulative = True
 
 
 class ProgressEntryFactory(factory.django.DjangoModelFactory):
@@ -171,6 +181,18 @@ class ExpenditureFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
 
 
+class StaffMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMember
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"Person {n}")
+    function = "Project officer"
+    hourly_rate = Decimal("23.45")
+    monthly_hours = Decimal("120.00")
+    valid_from = datetime.date(2026, 1, 1)
+
+
 class ReportingPeriodFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReportingPeriod
@@ -180,3 +202,21 @@ class ReportingPeriodFactory(factory.django.DjangoModelFactory):
     start = datetime.date(2026, 1, 1)
     end = datetime.date(2026, 6, 30)
     due_date = datetime.date(2026, 8, 29)
+
+
+def logframe_of(project, *, activity, recorded_by):
+    """Give `project` a logframe: an overall and a specific objective, a result with `activity`, indicators,
+    a director's measurement and a target group. Return the specific objective's indicator."""
+    Objective.objects.create(project=project, kind=Objective.Kind.OVERALL, number=1, text="Coesione sociale")
+    specific = Objective.objects.create(project=project, kind=Objective.Kind.SPECIFIC, number=1, text="Reti")
+    result = Result.objects.create(objective=specific, number=1, text="Rete attiva")
+    Activity.objects.filter(pk=activity.pk).update(result=result)
+    indicator = Indicator.objects.create(
+        objective=specific, name="Istituzioni in rete", unit="istituzioni", target=Decimal("8"), cumulative=True
+    )
+    Indicator.objects.create(result=result, name="Incontri", unit="incontri", target=Decimal("6"), cumulative=False)
+    IndicatorMeasurement.objects.create(
+        indicator=indicator, date=project.start_date, value=Decimal("2"), recorded_by=recorded_by
+    )
+    TargetGroup.objects.create(project=project, number=1, name="piccole e medie imprese")
+    return indicator

@@ -211,7 +211,8 @@ def test_partner_records_progress_with_a_file_submits_and_the_director_approves(
     assert (entry.status, entry.reviewer) == ("approved", world.director)
     page = client.get(reverse("activities:activity-detail", args=[4]))
     assert [a.progress for a in page.context["actions"] if a.pk == world.action_b.pk] == [40]
-    assert page.context["indicators"].get().achieved == Decimal("12")
+    [indicator] = page.context["indicators"]
+    assert indicator.achieved == Decimal("12")
 
     client.force_login(world.staff_b)
     assert client.get(reverse("activities:entry-edit", args=[entry.pk])).status_code == 403
@@ -380,12 +381,12 @@ def _grow(world, times):
         ("director", "activities:review-queue", 9),
         # membership, activities, their actions with progress;
         ("director", "activities:activity-list", 8),
-        # activity, actions, membership, recordable actions, indicators, entries;
-        ("observer", "activities:activity-detail", 11),
-        # membership, actions, drafts, returned, submitted, returned and draft expenses, due dates, overdue SALs;
+        # activity, actions, membership, recordable actions, indicators with their entries' and directors' values,
+        # entries;
+        ("observer", "activities:activity-detail", 13),
+        # membership, actions, drafts, returned, submitted, due dates;
         ("staff_b", "home", 15),
-        # membership, queue rows and count, expenses to verify and their count, budget (none here), activities and
-        # actions, recent entries, overdue SALs, due dates.
+        # membership, queue rows and count, activities and actions, recent entries, due dates.
         ("director", "home", 17),
     ],
 )

@@ -11,9 +11,17 @@ from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
 from core.models import Notification
-from finance.models import EUPayment, Receipt
+from finance import services as finance_services
+from finance.models import EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
-from reports.models import ProgressReport, ReportedExpenditure
+from reports.models import (
+    ContributionActivity,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportingPeriod,
+    ReportSection,
+)
 from tests.factories import (
     ActionFactory,
     ActivityFactory,
@@ -27,8 +35,10 @@ from tests.factories import (
     ProgressEntryFactory,
     ProjectFactory,
     ReportingPeriodFactory,
+    StaffMemberFactory,
     UserFactory,
     director_of,
+    logframe_of,
     observer_of,
     staff_of,
 )
@@ -53,6 +63,7 @@ def portal(db):
     activity = ActivityFactory(project=project, number=1, leader=lead)
     action = ActionFactory(activity=activity, number=1, responsible=lead)
     indicator = IndicatorFactory(activity=activity)
+    logframe_indicator = logframe_of(project, activity=activity, recorded_by=director)
     entry = ProgressEntryFactory(action=action, partner=lead, author=staff)
     IndicatorValue.objects.create(entry=entry, indicator=indicator, value=Decimal("3"))
     submitted_entry = ProgressEntryFactory(action=action, partner=lead, author=staff, status="submitted")
@@ -67,6 +78,12 @@ def portal(db):
     )
     receipt.file.save("taxi.pdf", upload("taxi.pdf").file)
     EUPayment.objects.create(project=project, number=1, received_on=datetime.date(2026, 2, 1), amount=Decimal("1000"))
+    timesheet = finance_services.timesheet_create(
+        actor=staff,
+        staff_member=StaffMemberFactory(partner=lead),
+        month=datetime.date(2026, 3, 1),
+        hours_by_action={action: Decimal("8")},
+    )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(
         project=project,
@@ -76,6 +93,12 @@ def portal(db):
         due_date=datetime.date(2027, 2, 28),
     )
     report = ProgressReport.objects.create(period=period, version=1, language="en", created_by=director)
+    contribution = PartnerContribution.objects.create(period=period, partner=lead, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=activity, done="Seminari")
+    submitted_contribution = PartnerContribution.objects.create(
+        period=ReportingPeriod.objects.get(project=project, number=2), partner=lead, author=staff, status="submitted"
+    )
+    ReportSection.objects.create(report=report, kind=ReportSection.Kind.LESSONS, text="Lessons of the period.")
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
     approved_report = ProgressReport.objects.create(
         period=period,
@@ -99,6 +122,17 @@ def portal(db):
         summary="Progress on A1.1, 40 %",
         link=f"/progress/{submitted_entry.pk}/",
     )
+    contract = ProcurementContract.objects.create(
+        partner=lead,
+        reference="VEN-2026-01",
+        supplier="Studio Rossi",
+        subject="Analisi territoriale",
+        amount=Decimal("12500.00"),
+        procedure=ProcurementContract.Procedure.NEGOTIATED,
+        signed_on=datetime.date(2026, 2, 10),
+        author=staff,
+    )
+    contract.expenses.add(verified_expense)
     # Rows for the admin pages of the libraries' models.
     Group.objects.create(name="Auditors")
     device = TOTPDevice.objects.create(user=director, name="phone", confirmed=True)
@@ -112,6 +146,9 @@ def portal(db):
         run_after=timezone.now(),
     )
     return SimpleNamespace(
+        logframe_indicator=logframe_indicator,
+        contribution=contribution,
+        submitted_contribution=submitted_contribution,
         project=project,
         lead=lead,
         sanjuan=sanjuan,
@@ -131,6 +168,8 @@ def portal(db):
         expense=expense,
         submitted_expense=submitted_expense,
         receipt=receipt,
+        contract=contract,
+        timesheet=timesheet,
         period=period,
         report=report,
         device=device,

@@ -18,11 +18,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
 from core.models import Notification
-from finance.models import Budget, EUPayment, Expenditure, Receipt
+from finance import services as finance_services
+from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt, StaffMember
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import ProgressReport, ReportedExpenditure
-from tests.factories import ExchangeRateFactory, UserFactory
+from reports.models import ContributionActivity, PartnerContribution, ProgressReport, ReportedExpenditure, ReportSection
+from tests.factories import ExchangeRateFactory, UserFactory, logframe_of
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
 
@@ -38,8 +39,10 @@ NOT_ADDED_IN_ADMIN = {
     "activities.evidence",
     "finance.receipt",
     "finance.expenditure",
+    "finance.timesheet",
     "reports.progressreport",
     "reports.reportedexpenditure",
+    "reports.reportsection",
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
@@ -210,10 +213,36 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
         "sal-cocap-1-v1.pdf",
     )
     world.draft_sal = ProgressReport.objects.create(period=world.period2, created_by=world.director)
+    ReportSection.objects.create(report=world.draft_sal, kind=ReportSection.Kind.LESSONS, text="Lezioni apprese")
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
+    logframe_of(world.project, activity=world.action.activity, recorded_by=world.director)
+    contribution = PartnerContribution.objects.create(period=world.period1, partner=world.sanjuan, author=staff)
+    ContributionActivity.objects.create(contribution=contribution, activity=world.action.activity, done="Seminari")
+    member = StaffMember(
+        partner=world.sanjuan,
+        name="Lucía Gómez",
+        function="Coordinadora",
+        hourly_rate=Decimal("9500.00"),
+        monthly_hours=Decimal("80.00"),
+        valid_from=datetime.date(2026, 1, 1),
+    )
+    member.save()
+    finance_services.timesheet_create(
+        actor=staff, staff_member=member, month=datetime.date(2026, 3, 1), hours_by_action={world.action2: 12}
+    )
     ExchangeRateFactory(currency="ARS", month=datetime.date(2026, 6, 1), rate=Decimal("1050.25"))
     EUPayment.objects.create(project=world.project, number=1, received_on=datetime.date(2026, 2, 1), amount=1000)
+    ProcurementContract.objects.create(
+        partner=world.sanjuan,
+        reference="SJ-01",
+        supplier="Consultora Andina",
+        subject="Estudio de cadenas productivas",
+        amount=Decimal("15000.00"),
+        procedure=ProcurementContract.Procedure.LOCAL_OPEN,
+        signed_on=datetime.date(2026, 3, 2),
+        author=world.director,
+    ).expenses.add(world.expense)
     Group.objects.create(name="Segreteria")
     TOTPDevice.objects.create(user=world.director, name="telefono")
     AccessAttempt.objects.create(

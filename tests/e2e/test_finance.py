@@ -44,3 +44,33 @@ def test_partner_declares_an_expense_in_reais_and_the_director_verifies_it(
     screenshot("finance-overview")
     expense.refresh_from_db()
     assert expense.status == "verified"
+
+
+def test_the_director_reads_money_by_partner_and_heading_checks_flexibility_and_computes_a_tranche(
+    demo_project, log_in, live_server, page, screenshot
+):
+    log_in("demo-director")
+    page.get_by_role("link", name="Finances").click()
+    expect(page.locator("#by-partner-heading")).to_be_visible()
+    expect(page.locator("#by-activity")).to_have_count(0)
+    expect(page.locator("#next-tranche")).to_contain_text("Pre-financing that can be requested now: EUR")
+    page.get_by_label("Next tranche as planned (EUR)").fill("100000.00")
+    page.get_by_role("button", name="Compute").click()
+    expect(page.locator("#tranche-computation")).to_contain_text("Next tranche as planned")
+    screenshot("finance-overview-director")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("finance-overview-director-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_role("link", name="Flexibility heading by heading, for any budget version").click()
+    expect(page.locator("#flexibility-version")).to_be_visible()
+    expect(page.locator("#flexibility-projection")).to_be_visible()
+    screenshot("budget-flexibility")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in("demo-riogrande")
+    page.get_by_role("link", name="Finances").click()
+    expect(page.locator("svg.absorption")).to_be_visible()
+    expect(page.locator("#by-partner-heading")).to_have_count(0)
+    page.goto(f"{live_server.url}/finance/budget/")
+    expect(page.locator("#flexibility")).to_have_count(0)
+    screenshot("finance-overview-partner")

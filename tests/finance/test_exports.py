@@ -2,14 +2,30 @@ import csv
 import datetime
 import io
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cocap_data.demo import cocap_load_demo
 from cocap_data.seed import cocap_load
-from tests.factories import CostCategoryFactory, ExpenditureFactory, UserFactory, director_of
+from finance import services
+from finance.annex import annex_lines
+from finance.models import BudgetLine, CostCategory
+from tests.factories import (
+    ActivityFactory,
+    BudgetFactory,
+    BudgetLineFactory,
+    CostCategoryFactory,
+    ExpenditureFactory,
+    PartnerFactory,
+    ProjectFactory,
+    UserFactory,
+    director_of,
+    staff_of,
+)
 
 pytestmark = pytest.mark.django_db
 INJECTION = '=HYPERLINK("http://evil.example","click")'
@@ -40,7 +56,8 @@ def test_statement_totals_equal_the_page_and_user_text_stays_text(client, cocap)
     response = client.get(reverse("finance:statement-xlsx"))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Summary", "By heading", "By partner", "By activity", "Declared expenses"]
+    # The demo assigns no budget to activities: no sheet of zeros by activity.
+    assert workbook.sheetnames == ["Summary", "By heading", "By partner", "Declared expenses"]
     by_heading = list(workbook["By heading"].iter_rows(values_only=True))
     assert by_heading[-1][0] == "Total"
     assert [Decimal(str(v)).quantize(Decimal("0.01")) for v in by_heading[-1][1:4]] == [
@@ -71,3 +88,142 @@ def test_expense_csv_neutralises_formulas(client, cocap):
     assert ours[6] == "'@cmd"
     assert ours[8] == "12.34" and ours[11] == "12.34"
     assert all(row[7] == "Verified" for row in rows[1:])
+
+
+# The Annex III budget: a small budget with figures set by hand, in today's headings and in the Annex's own.
+TODAY_HEADINGS = [(1, "direct"), (2, "direct"), (8, "indirect")]
+ANNEX_HEADINGS = [(1, "direct"), (2, "direct"), (8, "contingency"), (10, "indirect")]
+
+
+def test_annex_lines_number_the_computed_lines_after_the_headings():
+    def numbers(headings):
+        categories = [CostCategory(pk=code, code=code, name=f"H{code}", kind=kind) for code, kind in headings]
+        return [(line.number, line.is_total, line.adds) for line in annex_lines(categories)]
+
+    assert numbers(TODAY_HEADINGS) == [
+        (1, False, ()),
+        (2, False, ()),
+        (3, True, (1, 2)),
+        (8, False, ()),
+        (9, True, (1, 2, 8)),
+    ]
+    six = [(code, "direct") for code in range(1, 7)]
+    lines = numbers([*six, (8, "contingency"), (10, "indirect")])
+    assert [number for number, _total, _adds in lines] == list(range(1, 12))
+    assert lines[6] == (7, True, (1, 2, 3, 4, 5, 6))
+    assert lines[8] == (9, True, (1, 2, 3, 4, 5, 6, 8))
+    assert lines[10] == (11, True, (1, 2, 3, 4, 5, 6, 8, 10))
+
+
+@pytest.fixture(params=["today", "annex"])
+def annex_budget(request):
+    """Two partners' budget in EUR: the lead's heading 1 split 400.00 to activity 1 and 600.00 to none."""
+    headings = {"today": TODAY_HEADINGS, "annex": ANNEX_HEADINGS}[request.param]
+    categories = {code: CostCategoryFactory(code=code, name=f"Heading {code}", kind=kind) for code, kind in headings}
+    project = ProjectFactory(code="annex")
+    lead = PartnerFactory(project=project, role="lead", organisation__name="Regione del Veneto")
+    other = PartnerFactory(project=project, organisation__name="Provincia de San Juan")
+    activity = ActivityFactory(project=project, number=1, title="Diagnosi")
+    budget = BudgetFactory(project=project, total_eligible_cost=Decimal("1868.29"), eu_contribution=Decimal("1000"))
+    indirect = next(c for c in categories.values() if c.kind == "indirect")
+    for partner, category, amount, on_activity in (
+        (lead, categories[1], "600.00", None),
+        (lead, categories[1], "400.00", activity),
+        (lead, categories[2], "250.50", None),
+        (lead, indirect, "87.54", None),
+        (other, categories[1], "500.25", None),
+        (other, categories.get(8) if request.param == "annex" else categories[2], "30.00", None),
+    ):
+        BudgetLineFactory(
+            budget=budget, partner=partner, category=category, amount=Decimal(amount), activity=on_activity
+        )
+    return SimpleNamespace(scheme=request.param, project=project, lead=lead, other=other, budget=budget)
+
+
+def _sheet(content, index=0):
+    workbook = load_workbook(io.BytesIO(content))
+    return [list(row) for row in workbook.worksheets[index].iter_rows(values_only=True)]
+
+
+def _money(values):
+    return [Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else None for value in values]
+
+
+def test_annex_export_lays_headings_as_rows_and_partners_as_columns_with_correct_totals(client, annex_budget):
+    client.force_login(director_of(annex_budget.project))
+    response = client.get(reverse("finance:budget-xlsx", args=[annex_budget.budget.pk]))
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = _sheet(response.content)
+    assert rows[2] == ["Line", "Heading", "Regione del Veneto", "Provincia de San Juan", "Total"]
+    lines = {row[0]: (row[1], _money(row[2:])) for row in rows[3:]}
+    # By hand: direct 1,000.00 + 250.50 for the lead; 500.25 + 30.00 (heading 2 today, contingency in the Annex).
+    if annex_budget.scheme == "today":
+        assert lines[3] == ("Subtotal direct costs", _money([1250.50, 530.25, 1780.75]))
+        assert lines[9] == ("Total eligible costs", _money([1338.04, 530.25, 1868.29]))
+        assert sorted(lines) == [1, 2, 3, 8, 9]
+    else:
+        assert lines[3] == ("Subtotal direct costs", _money([1250.50, 500.25, 1750.75]))
+        assert lines[8] == ("Heading 8", _money([0, 30, 30]))
+        assert lines[9] == ("Total direct eligible costs", _money([1250.50, 530.25, 1780.75]))
+        assert lines[11] == ("Total eligible costs", _money([1338.04, 530.25, 1868.29]))
+    assert lines[1] == ("Heading 1", _money([1000, 500.25, 1500.25]))
+    by_activity = _sheet(response.content, 1)
+    assert by_activity[0] == ["Line", "Heading", "Partner", "Activity", "Title", "Amount (EUR)"]
+    assert by_activity[1:] == [[1, "Heading 1", "Regione del Veneto", 1, "Diagnosi", 400]]
+
+
+def test_partner_staff_export_only_their_own_column_as_the_budget_page_shows(client, annex_budget):
+    client.force_login(staff_of(annex_budget.other))
+    rows = _sheet(client.get(reverse("finance:budget-xlsx", args=[annex_budget.budget.pk])).content)
+    assert rows[2] == ["Line", "Heading", "Provincia de San Juan", "Total"]
+    assert _money(rows[3][2:]) == _money([500.25, 500.25])
+    assert "Regione del Veneto" not in str(rows)
+
+
+def test_another_projects_budget_is_not_found(client, annex_budget):
+    client.force_login(director_of(ProjectFactory()))
+    assert client.get(reverse("finance:budget-xlsx", args=[annex_budget.budget.pk])).status_code == 404
+
+
+def test_annex_export_round_trips_to_the_cent(client, cocap):
+    budget = cocap.budgets.get(is_current=True)
+    # Part of two partners' headings assigned to activities, so that the activity sheet carries something.
+    lines = list(budget.lines.order_by("pk")[:2])
+    for line, number in zip(lines, (1, 4), strict=True):
+        activity = cocap.activities.get(number=number)
+        BudgetLine.objects.create(
+            budget=budget, partner=line.partner, category=line.category, activity=activity, amount=Decimal("1234.56")
+        )
+        line.amount -= Decimal("1234.56")
+        line.save()
+    director = director_of(cocap)
+    client.force_login(director)
+    content = client.get(reverse("finance:budget-xlsx", args=[budget.pk])).content
+    imported = services.budget_import_xlsx(
+        actor=director, project=cocap, file=SimpleUploadedFile("annex.xlsx", content), label="Round trip"
+    )
+
+    def amounts(version):
+        return sorted(version.lines.values_list("partner_id", "category_id", "activity_id", "amount"), key=str)
+
+    assert amounts(imported) == amounts(budget) and len(amounts(budget)) == 5 * 7 + 2
+    assert imported.total_eligible_cost == budget.total_eligible_cost == Decimal("3087005.13")
+    assert (imported.is_current, imported.approved_on, imported.version) == (False, None, budget.version + 1)
+
+
+def test_the_annex_export_reads_the_same_number_of_queries_whatever_the_budget(
+    client, cocap, django_assert_num_queries
+):
+    budget = cocap.budgets.get(is_current=True)
+    client.force_login(director_of(cocap))
+    # session, user, savepoint pair, project, membership; then the budget, its headings, partners and lines.
+    with django_assert_num_queries(10):
+        client.get(reverse("finance:budget-xlsx", args=[budget.pk]))
+    for activity in cocap.activities.all():
+        for line in list(budget.lines.filter(activity=None)[:3]):
+            BudgetLine.objects.create(
+                budget=budget, partner=line.partner, category=line.category, activity=activity, amount=Decimal("1.00")
+            )
+    with django_assert_num_queries(10):
+        response = client.get(reverse("finance:budget-xlsx", args=[budget.pk]))
+    assert len(_sheet(response.content, 1)) == 1 + 3 * cocap.activities.count()

@@ -1,22 +1,31 @@
 import datetime
+import io
 import uuid
+import zipfile
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+from openpyxl import Workbook, load_workbook
 
 from core.services import AlreadySaved
 from core.uploads import upload_check
 from finance import services
-from finance.models import EUPayment, ExchangeRate, Expenditure, Receipt
+from finance.exports import budget_annex_xlsx
+from finance.models import Budget, BudgetLine, EUPayment, ExchangeRate, Expenditure, Receipt
+from finance.selectors import budget_annex
 from tests.factories import (
+    ActivityFactory,
     BudgetFactory,
     BudgetLineFactory,
     CostCategoryFactory,
     ExchangeRateFactory,
     ExpenditureFactory,
     PartnerFactory,
+    ProjectFactory,
     UserFactory,
     director_of,
     observer_of,
@@ -390,3 +399,245 @@ def test_a_partner_cannot_verify_even_with_the_checklist(db):
     expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
     with pytest.raises(PermissionDenied):
         services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)
+
+
+# Importing a budget in the Annex III layout.
+@pytest.fixture
+def annex():
+    """A current budget of two partners: the lead's heading 1 has 400.00 of its 1,000.00 on activity 1.
+
+    Its Annex sheet: row 3 the header (C lead, D San Juan, E total), rows 4-8 the lines 1, 2, 3 (subtotal direct),
+    8 (indirect) and 9 (total eligible); its activity sheet: row 2 the lead's activity 1.
+    """
+    categories = [CostCategoryFactory(code=code, name=f"Heading {code}", kind=kind) for code, kind in HEADINGS]
+    project = ProjectFactory(code="annex")
+    lead = PartnerFactory(project=project, role="lead", organisation__name="Regione del Veneto")
+    other = PartnerFactory(project=project, organisation__name="Provincia de San Juan")
+    activity = ActivityFactory(project=project, number=1)
+    budget = BudgetFactory(project=project, total_eligible_cost=Decimal("1838.29"), eu_contribution=Decimal("1000"))
+    for partner, category, amount, on_activity in (
+        (lead, categories[0], "600.00", None),
+        (lead, categories[0], "400.00", activity),
+        (lead, categories[1], "250.50", None),
+        (lead, categories[2], "87.54", None),
+        (other, categories[0], "500.25", None),
+    ):
+        BudgetLineFactory(
+            budget=budget, partner=partner, category=category, amount=Decimal(amount), activity=on_activity
+        )
+    return SimpleNamespace(project=project, budget=budget, director=director_of(project), lead=lead, other=other)
+
+
+HEADINGS = [(1, "direct"), (2, "direct"), (8, "indirect")]
+
+
+def _exported(annex) -> Workbook:
+    content = budget_annex_xlsx(project=annex.project, annex=budget_annex(budget=annex.budget, partner=None))
+    return load_workbook(io.BytesIO(content))
+
+
+def _file(workbook: Workbook, name="budget.xlsx") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def _import(annex, file, actor=None):
+    return services.budget_import_xlsx(actor=actor or annex.director, project=annex.project, file=file)
+
+
+def _refused(annex, file) -> list[str]:
+    """Import `file`, expecting a refusal that saves nothing; return its messages."""
+    budgets, lines = Budget.objects.count(), BudgetLine.objects.count()
+    with pytest.raises(ValidationError) as refusal:
+        _import(annex, file)
+    assert (Budget.objects.count(), BudgetLine.objects.count()) == (budgets, lines)
+    return refusal.value.messages
+
+
+def test_an_imported_budget_is_a_new_draft_version_with_the_contracts_rules(annex):
+    workbook = _exported(annex)
+    sheet = workbook["Annex III"]
+    # Move 100.00 of the lead's heading 1 to San Juan's, keeping the given totals right.
+    sheet["C4"], sheet["D4"], sheet["C6"], sheet["D6"], sheet["C8"], sheet["D8"] = (
+        900,
+        600.25,
+        1150.5,
+        600.25,
+        1238.04,
+        600.25,
+    )
+    annex.budget.indirect_cap = Decimal("0.0600")
+    annex.budget.save()
+    imported = _import(annex, _file(workbook, "addendum.xlsx"))
+    assert (imported.version, imported.is_current, imported.approved_on) == (annex.budget.version + 1, False, None)
+    assert imported.label == "Imported from addendum.xlsx"
+    assert imported.total_eligible_cost == Decimal("1838.29")
+    assert (imported.eu_contribution, imported.indirect_cap) == (Decimal("1000.00"), Decimal("0.0600"))
+    lines = {
+        (line.partner, line.category.code, line.activity_id and line.activity.number): line.amount
+        for line in imported.lines.all()
+    }
+    assert lines == {
+        (annex.lead, 1, None): Decimal("500.00"),
+        (annex.lead, 1, 1): Decimal("400.00"),
+        (annex.lead, 2, None): Decimal("250.50"),
+        (annex.lead, 8, None): Decimal("87.54"),
+        (annex.other, 1, None): Decimal("600.25"),
+    }
+    assert imported.history.get().history_user == annex.director
+    annex.budget.refresh_from_db()
+    assert annex.budget.is_current and annex.budget.lines.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell", "value", "message"),
+    [
+        ("Annex III", "A4", 12, "Sheet “Annex III”, row 4, column A: unknown heading “12”."),
+        ("Annex III", "A5", "Travel", "Sheet “Annex III”, row 5, column A: unknown heading “Travel”."),
+        ("Annex III", "A5", None, "Sheet “Annex III”, row 5, column A: no line number"),
+        ("Annex III", "D3", "Nobody", "Sheet “Annex III”, row 3, column D: unknown partner “Nobody”"),
+        ("Annex III", "C5", "abc", "Sheet “Annex III”, row 5, column C: “abc” is not an amount"),
+        ("Annex III", "C5", "1.234,50", "Sheet “Annex III”, row 5, column C: “1.234,50” is not an amount"),
+        ("Annex III", "D4", -5, "Sheet “Annex III”, row 4, column D: -5 is negative: amounts are zero or more."),
+        ("Annex III", "C7", 87.545, "Sheet “Annex III”, row 7, column C: 87.545 has more than two decimals"),
+        ("Annex III", "C7", True, "Sheet “Annex III”, row 7, column C: “True” is not an amount."),
+        (
+            "Annex III",
+            "E5",
+            250.49,
+            "Sheet “Annex III”, row 5, column E: “Heading 2” says EUR 250.49, but its amounts add up to EUR 250.50.",
+        ),
+        (
+            "Annex III",
+            "D6",
+            500.26,
+            "Sheet “Annex III”, row 6, column D: “Subtotal direct costs” says EUR 500.26, "
+            "but its amounts add up to EUR 500.25.",
+        ),
+        (
+            "Annex III",
+            "E8",
+            1838.3,
+            "Sheet “Annex III”, row 8, column E: “Total eligible costs” says EUR 1,838.30, "
+            "but its amounts add up to EUR 1,838.29.",
+        ),
+        ("By activity", "A2", 3, "Sheet “By activity”, row 2, column A: unknown heading “3”."),
+        ("By activity", "C2", "Veneto", "Sheet “By activity”, row 2, column C: unknown partner “Veneto”."),
+        ("By activity", "D2", 7, "Sheet “By activity”, row 2, column D: unknown activity “7”."),
+        ("By activity", "F2", "x", "Sheet “By activity”, row 2, column F: “x” is not an amount"),
+        (
+            "By activity",
+            "F2",
+            1000.01,
+            "Sheet “By activity”, row 2: the activities of Regione del Veneto under heading 1 add up to EUR 1,000.01, "
+            "more than its EUR 1,000.00 on sheet “Annex III”.",
+        ),
+    ],
+)
+def test_a_wrong_cell_is_named_by_sheet_row_and_column_and_nothing_is_saved(annex, sheet, cell, value, message):
+    workbook = _exported(annex)
+    workbook[sheet][cell] = value
+    messages = _refused(annex, _file(workbook))
+    assert any(text.startswith(message) for text in messages), messages
+
+
+def test_every_wrong_cell_is_listed_at_once(annex):
+    workbook = _exported(annex)
+    workbook["Annex III"]["C4"], workbook["Annex III"]["D5"], workbook["Annex III"]["A7"] = "abc", -1, 99
+    messages = _refused(annex, _file(workbook))
+    assert [text.split(":")[0] for text in messages] == [
+        "Sheet “Annex III”, row 4, column C",
+        "Sheet “Annex III”, row 5, column D",
+        "Sheet “Annex III”, row 7, column A",
+    ]
+
+
+def _plain_workbook(rows, start_row=3) -> Workbook:
+    """A workbook with `rows` from `start_row`, as a user might write it without totals."""
+    workbook = Workbook()
+    for offset, row in enumerate(rows):
+        for column, value in enumerate(row, start=1):
+            workbook.active.cell(row=start_row + offset, column=column, value=value)
+    return workbook
+
+
+def test_a_workbook_without_totals_or_activities_imports_what_it_says(annex):
+    workbook = _plain_workbook([["Line", "Heading", " provincia  de san juan "], [1, "", 1500], [2, "", "0"]])
+    imported = _import(annex, _file(workbook))
+    assert list(imported.lines.values_list("partner", "category__code", "activity", "amount")) == [
+        (annex.other.pk, 1, None, Decimal("1500.00"))
+    ]
+    assert imported.total_eligible_cost == Decimal("1500.00")
+
+
+def test_a_total_too_small_for_the_eu_contribution_is_refused(annex):
+    workbook = _plain_workbook([["Line", "Heading", "Provincia de San Juan"], [1, "", 1249.99]])
+    assert _refused(annex, _file(workbook)) == [
+        "The workbook's total eligible costs, EUR 1,249.99, are too little for the EU contribution of "
+        "EUR 1,000.00 at the EU rate of 80 %."
+    ]
+
+
+def test_an_empty_workbook_is_refused(annex):
+    workbook = _plain_workbook([["Line", "Heading", "Provincia de San Juan"], [1, "", 0]])
+    assert _refused(annex, _file(workbook)) == ["The workbook holds no amounts: there is no budget to import."]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+NOT_XLSX = "The file is not an XLSX workbook: save it from your spreadsheet as Excel (.xlsx) and try again."
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"%PDF-1.4 not a workbook", NOT_XLSX),
+        (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<document/>"}), NOT_XLSX),
+        (_zip({"xl/workbook.xml": b"<not xml"}), NOT_XLSX),
+        (b"PK\x03\x04" + b"\x00" * 100, NOT_XLSX),
+        (bytes(1024 * 1024 + 1), "The file is 1.0\xa0MB; a budget workbook may be at most 1.0\xa0MB."),
+        (
+            _zip({"xl/worksheets/sheet1.xml": b"<row/>" * (1024 * 1024)}),
+            "The workbook unpacks to 6.0\xa0MB, more than a budget needs (at most 5.0\xa0MB): refused.",
+        ),
+    ],
+    ids=["pdf", "word", "broken", "truncated zip", "too big", "zip bomb"],
+)
+def test_a_file_that_is_not_a_small_workbook_is_refused_clearly(annex, content, message):
+    assert _refused(annex, SimpleUploadedFile("budget.xlsx", content)) == [message]
+
+
+def test_a_sheet_with_too_many_rows_or_columns_is_refused(annex):
+    workbook = _plain_workbook([["Line", "Heading", "Provincia de San Juan"]] + [[1, "", 1]] * 2000)
+    assert _refused(annex, _file(workbook)) == ["Sheet “Sheet” has more than 2000 rows: a budget has far fewer."]
+    workbook = _plain_workbook([["Line", "Heading", "Provincia de San Juan"], [1, "", 1]])
+    workbook.active.cell(row=4, column=61, value=1)
+    assert _refused(annex, _file(workbook)) == ["Sheet “Sheet” has more than 60 columns: a budget has far fewer."]
+
+
+def test_only_directors_import_a_budget(annex):
+    workbook = _exported(annex)
+    for user in (staff_of(annex.lead), observer_of(annex.project), director_of(ProjectFactory())):
+        with pytest.raises(PermissionDenied):
+            _import(annex, _file(workbook), actor=user)
+    assert Budget.objects.count() == 1
+    admin = UserFactory(is_staff=True)
+    assert _import(annex, _file(workbook), actor=admin).version == annex.budget.version + 1
+
+
+def test_a_workbook_downloaded_in_italian_imports_in_english(annex):
+    with translation.override("it"):
+        workbook = _exported(annex)
+    assert workbook.active["E3"].value == "Totale"
+    workbook.active["E4"] = 1  # the total column is still read and checked
+    where = f"Sheet “{workbook.active.title}”, row 4, column E"
+    assert _refused(annex, _file(workbook))[0].startswith(f"{where}: “Heading 1” says")
+    workbook.active["E4"] = 1500.25
+    assert _import(annex, _file(workbook)).total_eligible_cost == Decimal("1838.29")

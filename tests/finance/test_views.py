@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from finance import services
 from finance.models import EUPayment, Expenditure, Receipt
 from tests.factories import (
+    ActivityFactory,
     BudgetFactory,
     BudgetLineFactory,
     CostCategoryFactory,
@@ -102,6 +104,8 @@ def _url(world, name):
         "receipt-download": world.receipt_b,
         "receipt-delete": world.receipt_b,
     }
+    if name == "budget-xlsx":
+        return reverse("finance:budget-xlsx", args=[world.project.budgets.get().pk])
     if name in targets:
         return reverse(f"finance:{name}", args=[targets[name].pk])
     return reverse(f"finance:{name}")
@@ -114,6 +118,9 @@ ACCESS = {
     "overview": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
     "budget": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
     "statement-xlsx": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    # The outsider's own project is current for them: this project's budget is not found there.
+    "budget-xlsx": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 404},
+    "budget-import": {"staff_a": 403, "director": 200, "observer": 403, "outsider": 403},
     "payment-create": {"staff_a": 403, "director": 302, "observer": 403, "outsider": 403},
     "expense-list": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
     "expense-csv": {"staff_a": 200, "director": 200, "observer": 200, "outsider": 200},
@@ -151,6 +158,93 @@ def test_partner_staff_see_only_their_own_money(client, world):
     assert overview.checks == [] and overview.partners == []
     csv_text = b"".join(client.get(reverse("finance:expense-csv")).streaming_content).decode()
     assert "B's taxi" not in csv_text
+
+
+def _verify(partner, category, amount, reviewer, activity=None):
+    return ExpenditureFactory(
+        partner=partner,
+        category=category,
+        activity=activity,
+        amount=Decimal(amount),
+        amount_eur=Decimal(amount),
+        status="verified",
+        reviewer=reviewer,
+    )
+
+
+def test_directors_see_a_partner_by_heading_table_and_partners_do_not(client, world):
+    equipment = CostCategoryFactory(code=3, name="Equipment")
+    budget = world.project.budgets.get()
+    BudgetLineFactory(budget=budget, partner=world.partner_a, category=equipment, amount=Decimal("250.50"))
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    _verify(world.partner_b, equipment, "99.99", world.director)
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"))
+    table = response.context["overview"].partner_headings
+    D = Decimal
+    cells = [(row.partner.key, [(cell.budget, cell.verified) for cell in row.cells]) for row in table]
+    assert cells == [
+        # Columns: 2. Travel, 3. Equipment.
+        (world.partner_a, [(D("1000.00"), D("1200.10")), (D("250.50"), D("0.00"))]),
+        (world.partner_b, [(D("2000.00"), D("0.00")), (D("0.00"), D("99.99"))]),
+    ]
+    assert [row.partner.budget for row in table] == [D("1250.50"), D("2000.00")]
+    html = response.content.decode()
+    assert 'id="by-partner-heading"' in html and html.count("over budget") == 2
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:overview"))
+    assert mine.context["overview"].partner_headings == []
+    assert 'id="by-partner-heading"' not in mine.content.decode()
+
+
+def test_a_partners_chart_is_scaled_to_its_own_budget(client, world):
+    client.force_login(world.staff_a)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 1,000.00"
+    client.force_login(world.director)
+    assert client.get(reverse("finance:overview")).context["overview"].absorption.top_label == "EUR 3,000.00"
+
+
+def test_by_activity_shows_only_when_the_project_assigns_budget_to_activities(client, world):
+    activity = ActivityFactory(project=world.project, number=3)
+    _verify(world.partner_a, world.category, "10.00", world.director, activity=activity)
+    client.force_login(world.director)
+    for url, table in (("finance:overview", 'id="by-activity"'), ("finance:budget", 'id="budget-by-activity"')):
+        response = client.get(reverse(url))
+        assert table not in response.content.decode()
+    BudgetLineFactory(
+        budget=world.project.budgets.get(),
+        partner=world.partner_a,
+        category=world.category,
+        activity=activity,
+        amount=Decimal("300.00"),
+    )
+    overview = client.get(reverse("finance:overview"))
+    assert 'id="by-activity"' in overview.content.decode()
+    assert [(row.budget, row.verified) for row in overview.context["overview"].activities] == [
+        (Decimal("300.00"), Decimal("10.00")),
+        (Decimal("3000.00"), Decimal("0.00")),
+    ]
+    assert 'id="budget-by-activity"' in client.get(reverse("finance:budget")).content.decode()
+
+
+def test_a_negative_remaining_in_the_statement_is_marked_and_explained(client, world):
+    # Partner A: 1,000.00 budgeted, 1,200.10 verified: -200.10 remaining.
+    _verify(world.partner_a, world.category, "1200.10", world.director)
+    client.force_login(world.director)
+    workbook = load_workbook(io.BytesIO(client.get(reverse("finance:statement-xlsx")).content))
+    assert "By activity" not in workbook.sheetnames
+    sheet = workbook["By partner"]
+    rows = list(sheet.iter_rows())
+    overspent = next(row for row in rows if row[0].value == str(world.partner_a))
+    assert Decimal(str(overspent[4].value)).quantize(Decimal("0.01")) == Decimal("-200.10")
+    assert (overspent[4].font.color.rgb, overspent[4].fill.fgColor.rgb) == ("009C0006", "00FFC7CE")
+    within = next(row for row in rows if row[0].value == str(world.partner_b))
+    assert within[4].fill.fill_type is None
+    assert rows[-1][0].value == (
+        f"Warning: more is verified than budgeted, so the remaining amount is negative, for: {world.partner_a}."
+    )
+    # By heading, travel has 3,000.00 budgeted: nothing to warn of.
+    assert not any("Warning" in str(row[0].value) for row in workbook["By heading"].iter_rows())
 
 
 def _listed_and_exported(client, query):
@@ -345,14 +439,19 @@ def test_earlier_budget_versions_stay_readable(client, world):
     assert "superseded" in first.content.decode()
 
 
-def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
+def test_payments_page_says_how_much_pre_financing_can_be_requested(client, world):
     client.force_login(world.director)
     client.post(
         reverse("finance:payment-create"), {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "100.00"}
     )
     assert EUPayment.objects.get().amount == Decimal("100.00")
+    # Cap 90 % of 2,400.00 = 2,160.00, 2,060.00 left; nothing verified, 70.00 needed: cut by 70.00.
     page = client.get(reverse("finance:overview")).content.decode()
-    assert "A further tranche can be requested once the EU share of verified costs reaches EUR 70.00" in page
+    assert "Pre-financing that can be requested now: EUR 1,990.00." in page
+    planned = client.get(reverse("finance:overview"), {"tranche": "500.00"}).content.decode()
+    assert "Pre-financing that can be requested now: EUR 430.00." in planned
+    tampered = client.get(reverse("finance:overview"), {"tranche": "lots"}).content.decode()
+    assert "Enter a number." in tampered and "EUR 1,990.00." in tampered
     response = client.post(
         reverse("finance:payment-create"),
         {"kind": "pre_financing", "received_on": "2026-02-01", "amount": "99999"},
@@ -360,6 +459,63 @@ def test_payments_page_says_whether_a_tranche_can_be_requested(client, world):
     )
     assert "over 90 % of the EU contribution" in response.content.decode()
     assert EUPayment.objects.count() == 1
+
+
+def test_directors_check_a_chosen_version_against_the_contract_and_partners_do_not_see_it(client, world):
+    contract = world.project.budgets.get()
+    contract.approved_on = datetime.date(2026, 1, 1)
+    contract.save()
+    draft = BudgetFactory(
+        project=world.project,
+        version=contract.version + 1,
+        is_current=False,
+        total_eligible_cost=Decimal("3000.00"),
+        eu_contribution=Decimal("2400.00"),
+    )
+    lodging = CostCategoryFactory(code=3, name="Equipment and supplies")
+    # Travel: 3,000.00 in the contract, 2,500.00 in the draft: -500.00 is 16.67 %, 50.00 beyond the 450.00 allowed.
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("500.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=world.category, amount=Decimal("2000.00"))
+    BudgetLineFactory(budget=draft, partner=world.partner_b, category=lodging, amount=Decimal("500.00"))
+    client.force_login(world.director)
+    page = client.get(reverse("finance:budget"), {"version": draft.version})
+    flexibility = page.context["flexibility"]
+    assert flexibility.contract == contract
+    assert [(c.label, c.change, c.excess) for c in flexibility.version.breaches] == [
+        ("2. Travel", Decimal("-500.00"), Decimal("50.00")),
+        ("3. Equipment and supplies", Decimal("500.00"), Decimal("500.00")),
+    ]
+    html = page.content.decode()
+    assert 'id="flexibility-version"' in html and "addendum needed: EUR 50.00 beyond" in html
+    client.force_login(world.staff_a)
+    mine = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert mine.context["flexibility"] is None
+    assert 'id="flexibility"' not in mine.content.decode()
+    assert [row.budget for row in mine.context["headings"]] == [Decimal("500.00")]
+
+
+def test_the_budget_page_of_another_version_keeps_its_query_count(client, world, django_assert_num_queries):
+    contract = world.project.budgets.get()
+    draft = BudgetFactory(project=world.project, version=contract.version + 1, is_current=False)
+    BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
+    client.force_login(world.director)
+    # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
+    with django_assert_num_queries(19):
+        client.get(reverse("finance:budget"), {"version": draft.version})
+    _grow(world, 10)
+    with django_assert_num_queries(19):
+        response = client.get(reverse("finance:budget"), {"version": draft.version})
+    assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
+
+
+@pytest.mark.parametrize("tranche", ["-1", "0", "NaN", "Infinity", "1e999", "9" * 5000, "\x00", "<b>1</b>"])
+def test_a_tampered_planned_tranche_is_refused_and_the_cap_used(client, world, tranche):
+    client.force_login(world.director)
+    response = client.get(reverse("finance:overview"), {"tranche": tranche})
+    assert response.status_code == 200
+    assert response.context["overview"].pre_financing.planned is None
+    assert response.context["tranche_form"].errors
+    assert "<b>1</b>" not in response.content.decode()
 
 
 def _grow(world, times):
@@ -393,9 +549,12 @@ def _grow(world, times):
         # session, user, visible projects, savepoint pair (5); membership; unread notifications; then the page's
         # own reads: budget, then budget lines, expense sums and labels by heading, partner and activity, months,
         # payments;
-        ("director", "finance:overview", 18),
+        # the contract version (the current one here), the partner x heading table's budgets and costs;
+        ("director", "finance:overview", 21),
         ("staff_a", "finance:overview", 14),
-        ("observer", "finance:budget", 14),
+        # the contract version, and the budget's headings with the verified costs for the flexibility.
+        ("observer", "finance:budget", 18),
+        ("staff_a", "finance:budget", 14),
         ("director", "finance:expense-list", 11),  # partners, headings, count, page of expenses
         ("staff_a", "finance:expense-list", 10),
     ],
@@ -589,3 +748,57 @@ def test_a_receipt_previews_inline_for_its_partner_only(client, world):
     assert client.get(url + "?preview")["Content-Disposition"].startswith("inline")
     client.force_login(world.staff_a)
     assert client.get(url + "?preview").status_code == 404
+
+
+def _annex_file(client, world, **cells):
+    """Download the current budget in the Annex III layout as the director, change `cells`, return it as an upload."""
+    client.force_login(world.director)
+    content = client.get(_url(world, "budget-xlsx")).content
+    workbook = load_workbook(io.BytesIO(content))
+    for cell, value in cells.items():
+        workbook.active[cell] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("budget.xlsx", buffer.getvalue())
+
+
+def test_a_director_imports_a_workbook_as_the_next_draft_version(client, world):
+    # Row 4 is heading 2: partner A 1,000.00 (column C), partner B 2,000.00 (D); row 5 its subtotal, row 6 the total.
+    upload = _annex_file(client, world, C4=1100, D4=1900, C5=1100, D5=1900, C6=1100, D6=1900)
+    response = client.post(reverse("finance:budget-import"), {"file": upload, "label": "Addendum 1"})
+    version = world.project.budgets.get(is_current=True).version + 1
+    assert response.status_code == 302 and response["Location"] == f"{reverse('finance:budget')}?version={version}"
+    page = client.get(response["Location"])
+    assert "imported as a draft" in page.content.decode() and "Addendum 1" in page.content.decode()
+    assert [row.budget for row in page.context["partners"]] == [Decimal("1100.00"), Decimal("1900.00")]
+
+
+def test_a_wrong_workbook_shows_each_error_and_saves_nothing(client, world):
+    upload = _annex_file(client, world, C4="lots", D4=-3)
+    response = client.post(reverse("finance:budget-import"), {"file": upload})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Sheet “Annex III”, row 4, column C: “lots” is not an amount" in content
+    assert "Sheet “Annex III”, row 4, column D: -3 is negative" in content
+    assert world.project.budgets.count() == 1
+    not_xlsx = SimpleUploadedFile("budget.xlsx", PDF)
+    content = client.post(reverse("finance:budget-import"), {"file": not_xlsx}).content.decode()
+    assert "The file is not an XLSX workbook" in content and world.project.budgets.count() == 1
+
+
+def test_partner_staff_cannot_import_a_budget(client, world):
+    upload = _annex_file(client, world)
+    client.force_login(world.staff_a)
+    assert client.post(reverse("finance:budget-import"), {"file": upload}).status_code == 403
+    assert world.project.budgets.count() == 1
+
+
+def test_the_budget_page_links_the_download_and_the_import_for_directors_only(client, world):
+    budget = world.project.budgets.get()
+    client.force_login(world.director)
+    content = client.get(reverse("finance:budget")).content.decode()
+    assert reverse("finance:budget-xlsx", args=[budget.pk]) in content and reverse("finance:budget-import") in content
+    client.force_login(world.staff_a)
+    content = client.get(reverse("finance:budget")).content.decode()
+    assert reverse("finance:budget-xlsx", args=[budget.pk]) in content
+    assert reverse("finance:budget-import") not in content

@@ -1,11 +1,13 @@
 import io
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from core.pdf import PDF_BASE_URL, RefusedURL, StaticFilesFetcher, html_to_pdf
 from reports import services
 from reports.models import ProgressReport
-from reports.pdf import PDF_BASE_URL, RefusedURL, StaticFilesFetcher, html_to_pdf, progress_report_html
+from reports.pdf import progress_report_html
 from reports.selectors import progress_report_document
 
 HOSTILE = '<style>*{display:none}</style><b>grassetto</b> <img src="file:///etc/passwd"> & <script>alert(1)</script>'
@@ -100,3 +102,53 @@ def test_an_approved_pdf_is_stored_with_its_hash(sal_world, django_capture_on_co
     reader = PdfReader(report.pdf.open("rb"))
     assert len(reader.pages) == report.pdf_pages
     assert "Financiado pela União Europeia" in reader.pages[0].extract_text()
+
+
+def test_the_stored_pdf_is_tagged_archivable_and_carries_the_xlsx(sal_world, django_capture_on_commit_callbacks):
+    draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision)
+    report = ProgressReport.objects.get()
+    reader = PdfReader(report.pdf.open("rb"))
+    catalog = reader.trailer["/Root"]
+    # Tagged: a structure tree, marked content, the language, and the title shown instead of the file name.
+    assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
+    assert catalog["/Lang"] == "en" and catalog["/ViewerPreferences"]["/DisplayDocTitle"]
+    xmp = reader.xmp_metadata.stream.get_data()
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp and b'pdfuaid:part="1"' in xmp
+    assert reader.pdf_header == "%PDF-1.7" and "/OutputIntents" in catalog
+    # The spreadsheet of the same frozen figures rides inside, declared as the report's supplement.
+    name = "cocap-sal-1-v1.xlsx"
+    assert list(reader.attachments) == [name]
+    workbook = load_workbook(io.BytesIO(reader.attachments[name][0]), read_only=True)
+    assert "Actions" in workbook.sheetnames
+    (specification,) = [ref.get_object() for ref in catalog["/AF"]]
+    assert specification["/AFRelationship"] == "/Supplement"
+
+
+def test_the_cover_names_every_partner_in_full_and_marks_what_is_assumed(sal_world, draft):
+    sal_world.project.region = "Paesi del Mercosur"
+    sal_world.project.save()
+    sal_world.lead.organisation.country = "IT"
+    sal_world.lead.organisation.save()
+    text, _pages = _pdf_text(draft)
+    flat = " ".join(text.split())
+    assert "Regione del Veneto (IT) – Lead partner" in flat and "Provincia de San Juan" in flat
+    assert "Region Paesi del Mercosur" in flat
+    assert "Grant contract number not entered yet" in flat
+    assert "Assumptions: the project's documents do not give the start date; the planned months" in flat
+    assert "Planned months assumed" in flat
+
+
+def test_confirmed_facts_are_printed_without_assumptions(sal_world, draft):
+    project = sal_world.project
+    project.contract_number, project.start_date_confirmed, project.schedule_confirmed = (
+        "DCI-ALA/2009/19-123",
+        True,
+        True,
+    )
+    project.save()
+    text, _pages = _pdf_text(draft)
+    flat = " ".join(text.split())
+    assert "Grant contract DCI-ALA/2009/19-123" in flat
+    assert "Assumptions" not in flat and "assumed" not in flat and "not entered yet" not in flat

@@ -246,7 +246,7 @@ def _grow(world, times):
     [
         ("director", "list", 9),
         ("observer", "list", 9),
-        ("director", "draft", 23),
+        ("director", "draft", 28),
         ("director", "approved", 7),
         ("observer", "approved", 7),
     ],

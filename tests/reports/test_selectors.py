@@ -23,7 +23,14 @@ def test_sal_progress_counts_only_approved_entries_up_to_the_period_end(sal_worl
     assert (second["code"], second["progress"], second["expected"], second["late"]) == ("1.2", 100, 100, False)
     assert (activity["progress"], activity["expected"], activity["late"]) == (80, 17, False)
     assert activity["indicators"] == [
-        {"name": "Imprenditori formati", "unit": "persone", "target": "20.00", "achieved": "12.00", "percent": "60.0"}
+        {
+            "name": "Imprenditori formati",
+            "unit": "persone",
+            "baseline": "0.00",
+            "target": "20.00",
+            "achieved": "12.00",
+            "percent": "60.0",
+        }
     ]
     assert [(h["date"], h["percent"]) for h in activity["highlights"]] == [("2026-02-01", 40), ("2026-06-20", 60)]
     assert figures["period"] == {
@@ -56,6 +63,13 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
     assert finance["eu_share_due"] == finance["eu_share_in_period"] == "1070.47"
     indirect = next(c for c in finance["checks"] if c["title"] == "Indirect costs verified")
     assert not indirect["ok"]
+    # Flexibility: 1,250.55 verified in 6 of 36 months projects 7,503.30, 24.97 % under the contract's 10,000.00.
+    version, projection = finance["checks"][-2:]
+    assert (version["title"], version["ok"]) == ("Budget version 1 against the contract (version 1)", True)
+    assert projection["title"] == "Spending projected to month 36 against the contract (version 1)"
+    assert projection["figures"] == (
+        "1. Human resources: -EUR 2,496.70 (-24.97 %), EUR 996.70 beyond the EUR 1,500.00 allowed"
+    )
     assert finance["verified_by_month"] == ["0.00", "0.00", "1000.00", "0.00", "0.00", "350.55"]
 
 
@@ -114,5 +128,6 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ProgressEntryFactory(action=action, partner=sal_world.lead, status="approved", reviewer=sal_world.director)
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
-    with django_assert_num_queries(16):
+    # The indicators, their partners' values and the directors' measurements (3), the contract version (1).
+    with django_assert_num_queries(21):
         progress_report_document(report)

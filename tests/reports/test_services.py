@@ -107,7 +107,7 @@ def test_a_correction_is_a_new_version_that_starts_from_the_last_summary(sal_wor
 def test_a_failed_render_leaves_the_sal_approved_and_retryable(
     sal_world, django_capture_on_commit_callbacks, monkeypatch
 ):
-    def broken(html):
+    def broken(html, **kwargs):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(tasks, "html_to_pdf", broken)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0006_reported_expenditure_backfill'),
+        ('reports', '0008_partner_contributions'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0006_text_limits_and_form_tokens'),
+        ('finance', '0010_expenditure_rate_method'),
     ]
 
     operations = [
