@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.formatters import plain_number
+from core.formatters import number_text
 from core.forms import (
     AttachmentsField,
     HiddenFieldErrorsMixin,
@@ -72,7 +72,7 @@ class ProgressEntryForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 initial=values.get(indicator.pk),
-                help_text=_("Target: %(target)s") % {"target": plain_number(indicator.target)},
+                help_text=_("Target: %(target)s") % {"target": number_text(indicator.target)},
             )
 
     @property

@@ -17,7 +17,7 @@ from activities import services as activity_services
 from activities.models import Action, Activity, Objective, Result
 from core.uploads import upload_check
 from finance import services as finance_services
-from finance.models import BudgetLine, CostCategory, EUPayment, ExchangeRate, Expenditure
+from finance.models import BudgetLine, ContingencyAuthorisation, CostCategory, EUPayment, ExchangeRate, Expenditure
 from partners.models import Membership, Organisation, Partner, Project, add_months
 
 DEMO_PASSWORD = "cocap-demo-2026"
@@ -75,15 +75,17 @@ DEMO_PARTNERS = [
 ]
 LEAD_SHARE = Decimal("0.40")
 
-# Share of each partner's budget by heading code; indirect costs stay under 7 % of direct ones.
+# Share of each partner's budget by Annex III line: direct headings 1-6, a contingency reserve (8) within 5 % of
+# them, and indirect costs (10) within 7 % of both.
 HEADING_SHARES = {
     1: Decimal("0.40"),
     2: Decimal("0.18"),
     3: Decimal("0.12"),
     4: Decimal("0.08"),
-    5: Decimal("0.13"),
+    5: Decimal("0.12"),
     6: Decimal("0.03"),
-    8: Decimal("0.06"),
+    8: Decimal("0.01"),
+    10: Decimal("0.06"),
 }
 
 # Planned months of each activity (invented: the seed gives none) and its leader's key.
@@ -140,6 +142,7 @@ def cocap_load_demo(*, project: Project, today: datetime.date | None = None) -> 
     users = {username: get_user_model().objects.get(username=username) for username in logins}
     _record_progress(project, partners, users, today)
     _declare_expenses(project, partners, users, today)
+    _spend_contingency(project, lead, users, today)
     _record_pre_financing(project, users)
     return logins
 
@@ -341,6 +344,40 @@ def _declare_expenses(project, partners, users, today):
                 finance_services.expenditure_return(
                     actor=director, expenditure=expenditure, note="[demo] Manca la fattura quietanzata."
                 )
+
+
+def _spend_contingency(project, lead, users, today):
+    """An authorisation to use the contingency reserve (invented) and an expense the lead partner makes on it."""
+    day = min(today, project.start_date + datetime.timedelta(days=60))
+    if ContingencyAuthorisation.objects.filter(partner=lead, reference="DEMO-AUT-001").exists():
+        return
+    authorisation = ContingencyAuthorisation(
+        partner=lead,
+        reference="DEMO-AUT-001",
+        amount=Decimal("5000.00"),
+        authorised_on=day,
+        authorised_by="[demo] Delegazione dell'Unione europea",
+        note="[demo] Riparazione urgente delle attrezzature dell'osservatorio",
+        recorded_by=users["demo-admin"],
+    )
+    authorisation.full_clean()
+    authorisation.save()
+    staff = _staff_of(users, lead)
+    expenditure = finance_services.expenditure_create(
+        actor=staff,
+        partner=lead,
+        category=CostCategory.objects.get(kind=CostCategory.Kind.CONTINGENCY),
+        date_incurred=day,
+        description="[demo] Riparazione urgente delle attrezzature",
+        supplier="Tecno SRL",
+        document_ref="DEMO-1-CNT",
+        amount=Decimal("1200.00"),
+        receipts=[_demo_receipt(0)],
+    )
+    finance_services.expenditure_submit(actor=staff, expenditure=expenditure)
+    finance_services.expenditure_verify(
+        actor=users["demo-director"], expenditure=expenditure, checklist=Expenditure.CHECKLIST
+    )
 
 
 def _record_pre_financing(project, users):

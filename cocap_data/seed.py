@@ -8,9 +8,9 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.translation import gettext_noop
 
 from activities.models import Action, Activity, Indicator, Objective, TargetGroup
+from finance.annex import HEADINGS
 from finance.models import Budget, CostCategory
 from partners.models import GoverningBody, Organisation, Partner, Project, add_months
 from reports.models import ReportingPeriod
@@ -228,17 +228,6 @@ GOVERNING_BODIES = [
     ),
 ]
 
-# The EU budget headings; names are translated on display.
-COST_CATEGORIES = [
-    (1, gettext_noop("Human resources"), CostCategory.Kind.DIRECT),
-    (2, gettext_noop("Travel"), CostCategory.Kind.DIRECT),
-    (3, gettext_noop("Equipment and supplies"), CostCategory.Kind.DIRECT),
-    (4, gettext_noop("Local office"), CostCategory.Kind.DIRECT),
-    (5, gettext_noop("Other costs, services"), CostCategory.Kind.DIRECT),
-    (6, gettext_noop("Other"), CostCategory.Kind.DIRECT),
-    (8, gettext_noop("Indirect costs"), CostCategory.Kind.INDIRECT),
-]
-
 REPORTING_PERIOD_MONTHS = 6
 REPORT_DUE_DAYS = 60
 
@@ -286,7 +275,8 @@ def cocap_load(*, start_date: datetime.date) -> Project:
         GoverningBody.objects.get_or_create(
             project=project, name=name, defaults={"kind": kind, "description": description, "order": order}
         )
-    for code, name, kind in COST_CATEGORIES:
+    # The Annex III headings; the description says nothing of taxes, so line 12 is not added.
+    for code, name, kind in HEADINGS:
         CostCategory.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
     if not project.budgets.exists():
         Budget.objects.create(

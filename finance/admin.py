@@ -12,10 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
+from core.formatters import number_text
 
+from .annex import annex_lines
 from .models import (
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
     ExchangeRate,
@@ -35,7 +38,7 @@ RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "continge
 
 def rate_as_percent(rate: Decimal) -> str:
     """Write a rate stored as a fraction as a percentage, as the active language writes numbers: 0.0750 as 7.5 %."""
-    return f"{number_format((rate * 100).normalize(), use_l10n=True)} %"
+    return f"{number_text(rate * 100)} %"
 
 
 def _rate_display(name):
@@ -49,11 +52,11 @@ def _rate_display(name):
 
 
 def _heading_totals(lines):
-    """Render the lines' amounts summed by heading, with their total: two queries."""
+    """Render the lines' amounts by Annex III line, with the computed lines and the total: two queries."""
     rows = money_by("category", lines=lines, expenses=Expenditure.objects.none())
     return render_to_string(
         "admin/finance/includes/heading_totals.html",
-        {"rows": rows, "total": sum((row.budget for row in rows), Decimal("0.00"))},
+        {"rows": annex_lines(rows), "total": sum((row.budget for row in rows), Decimal("0.00"))},
     )
 
 
@@ -242,12 +245,23 @@ class ReceiptInline(AttachmentAdminMixin, admin.TabularInline):
 @admin.register(Expenditure)
 class ExpenditureAdmin(HistoryAdmin):
     list_display = ["date_incurred", "description", "partner", "category", "amount", "currency", "amount_eur", "status"]
-    list_filter = ["status", "partner", "category", "currency"]
+    list_filter = ["status", "partner", "category", "currency", "rate_method"]
     search_fields = ["description", "supplier", "document_ref"]
     date_hierarchy = "date_incurred"
     list_select_related = ["partner__organisation", "category"]
-    # The rate and EUR amount are fixed when the expense is declared; a rate change must not rewrite them.
-    readonly_fields = ["exchange_rate", "amount_eur", "currency", "created_at", "updated_at", "reviewed_at"]
+    # The rate and EUR amount are fixed when the expense is declared (or, under the period average, when a SAL
+    # reports it); a rate change must not rewrite them.
+    readonly_fields = [
+        "exchange_rate",
+        "amount_eur",
+        "currency",
+        "rate_method",
+        "rate_first_month",
+        "rate_last_month",
+        "created_at",
+        "updated_at",
+        "reviewed_at",
+    ]
     # Named, or the fields the model takes from core's Reviewed would come first.
     fields = [
         "partner",
@@ -288,6 +302,28 @@ class EUPaymentAdmin(HistoryAdmin):
     list_display = ["project", "number", "kind", "received_on", "amount"]
     list_filter = ["project", "kind"]
     date_hierarchy = "received_on"
+
+
+@admin.register(ContingencyAuthorisation)
+class ContingencyAuthorisationAdmin(HistoryAdmin):
+    """The Contracting Authority's prior authorisations to spend on the contingency reserve, recorded by administrators.
+
+    Partners declare contingency expenses only up to what is recorded here for them.
+    """
+
+    list_display = ["partner", "reference", "authorised_on", "authorised_by", "amount", "recorded_by"]
+    list_filter = ["partner__project", "partner"]
+    search_fields = ["reference", "authorised_by", "partner__organisation__name"]
+    list_select_related = ["partner__organisation", "recorded_by"]
+    date_hierarchy = "authorised_on"
+    fields = ["partner", "amount", "reference", "authorised_on", "authorised_by", "note", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+    autocomplete_fields = ["partner"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class ProcurementContractAdminForm(forms.ModelForm):

@@ -16,14 +16,22 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
-from core.formatters import ZERO
+from core.formatters import ZERO, months_text
 from partners.models import Project
 
-from .models import Expenditure
-from .selectors import BudgetAnnex, FinanceOverview, MoneyRow
+from .models import Budget, Expenditure
+from .selectors import BudgetAnnex, FinanceOverview, MoneyRow, RateUsed, exchange_rates_used
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
+# Exchange rates keep the six decimals the Commission publishes.
+RATE_FORMAT = "#,##0.000000"
+
+
+class Rate(Decimal):
+    """An exchange rate: a sheet shows it with six decimals, where money has two."""
+
+
 # A warning: dark red on light red, as spreadsheets mark a bad value.
 WARNING_FONT = Font(bold=True, color="9C0006")
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
@@ -39,7 +47,7 @@ Column = tuple[str, Callable[[object], object]]
 
 
 class XlsxSheet:
-    """A write-only sheet: money as numbers with two decimals, user text never read as a formula."""
+    """A write-only sheet: money as numbers with two decimals, rates with six, user text never read as a formula."""
 
     def __init__(self, workbook, title):
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
@@ -50,7 +58,7 @@ class XlsxSheet:
         # need a cell object.
         if isinstance(value, Decimal):
             cell = WriteOnlyCell(self.sheet, value=value)
-            cell.number_format = MONEY_FORMAT
+            cell.number_format = RATE_FORMAT if isinstance(value, Rate) else MONEY_FORMAT
             if warn:
                 cell.font, cell.fill = WARNING_FONT, WARNING_FILL
             elif bold:
@@ -69,15 +77,16 @@ class XlsxSheet:
         warn = set(warn)
         self.sheet.append([self._cell(value, bold, index in warn) for index, value in enumerate(values)])
 
-    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, negative_warns: Iterable[int] = ()):
+    def table(self, columns: Iterable[Column], rows: Iterable, *, totals=None, bold_if=None, negative_warns=()):
         """Write the columns' headers in bold, a line for each row, then the `totals` row, if any, in bold.
 
-        A negative number in a column of `negative_warns` is marked as a warning. Return the rows (and totals)
-        that have one.
+        `bold_if(row)`, if given, says which rows are written in bold too (computed lines). A negative number in a
+        column of `negative_warns` is marked as a warning. Return the rows (and totals) that have one.
         """
         columns, negative_warns, warned = tuple(columns), tuple(negative_warns), []
         self.row(*(str(header) for header, _value in columns), bold=True)
-        for row, bold in [*((row, False) for row in rows), *([(totals, True)] if totals else [])]:
+        lines = [(row, bool(bold_if and bold_if(row))) for row in rows] + ([(totals, True)] if totals else [])
+        for row, bold in lines:
             values = [value(row) for _header, value in columns]
             warn = [index for index in negative_warns if values[index] < 0]
             if warn:
@@ -101,9 +110,11 @@ REMAINING_COLUMN = 4
 def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
     """Write a money table; a negative "Remaining" is marked and named in a note row below the table."""
     sheet = XlsxSheet(workbook, title)
-    # The sheet's title heads the labels: "By heading" above the headings.
+    # The sheet's title heads the labels: "By heading" above the headings; Annex III's computed lines in bold.
     columns = ((title, attrgetter("label")), *MONEY_COLUMNS)
-    overspent = sheet.table(columns, rows, totals=totals, negative_warns=[REMAINING_COLUMN])
+    overspent = sheet.table(
+        columns, rows, totals=totals, bold_if=attrgetter("is_subtotal"), negative_warns=[REMAINING_COLUMN]
+    )
     if overspent:
         sheet.row()
         sheet.row(
@@ -115,6 +126,10 @@ def _money_sheet(workbook, title: str, rows: list[MoneyRow], totals: MoneyRow):
 
 def _status_label(status: str) -> str:
     return str(Expenditure.Status(status).label)
+
+
+def _rate_method_label(method: str) -> str:
+    return str(Budget.RateMethod(method).label)
 
 
 # The expenses' columns in the CSV export and the statement: the header, the field read, how its value is written
@@ -130,7 +145,7 @@ EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
     (gettext_lazy("Status"), "status", _status_label),
     (gettext_lazy("Amount"), "amount", None),
     (gettext_lazy("Currency"), "currency", None),
-    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", None),
+    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", Rate),
     (gettext_lazy("Amount (EUR)"), "amount_eur", None),
 )
 
@@ -147,8 +162,25 @@ def _expense_rows(expenses: QuerySet[Expenditure]) -> Iterator[list]:
         yield [write(value) if write else value for write, value in zip(writers, values, strict=True)]
 
 
+def _rate_method_text(rate: RateUsed) -> str:
+    label = _rate_method_label(rate.method)
+    return f"{label} ({_('provisional')})" if rate.provisional else label
+
+
+# The rates the declared expenses are converted at, one line per currency, method, months and rate.
+RATE_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Currency"), attrgetter("currency")),
+    (gettext_lazy("Method"), _rate_method_text),
+    (gettext_lazy("Months"), lambda rate: months_text(rate.first_month, rate.last_month)),
+    (gettext_lazy("Rate (units per EUR)"), lambda rate: Rate(rate.rate)),
+    (gettext_lazy("Expenses"), attrgetter("expenses")),
+    (gettext_lazy("Amount"), attrgetter("amount")),
+    (gettext_lazy("Amount (EUR)"), attrgetter("amount_eur")),
+)
+
+
 def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, expenses: QuerySet[Expenditure]) -> bytes:
-    """Build the statement: a summary, the totals by heading, partner and activity, and the declared `expenses`."""
+    """Build the statement: a summary, the totals by heading, partner and activity, the rates and the `expenses`."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
     summary = XlsxSheet(workbook, _("Summary"))
@@ -162,7 +194,7 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     summary.row(_("EU contribution"), budget.eu_contribution)
     summary.row(_("Verified expenditure"), overview.totals.verified)
     summary.row(_("EU share due"), overview.eu_share_due)
-    _money_sheet(workbook, _("By heading"), overview.headings, overview.totals)
+    _money_sheet(workbook, _("By heading"), overview.annex, overview.totals)
     if overview.partners:
         _money_sheet(workbook, _("By partner"), overview.partners, overview.totals)
     if overview.activities:
@@ -171,13 +203,16 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     sheet.row(*_expense_headers(), bold=True)
     for row in _expense_rows(expenses):
         sheet.row(*row)
+    rates = XlsxSheet(workbook, _("Exchange rates"))
+    rates.row(_("Exchange-rate method of the contract"), budget.get_rate_method_display())
+    rates.table(RATE_COLUMNS, exchange_rates_used(expenses=expenses, budget=budget))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
-    """Write the budget in the Annex III layout that `finance.annex` reads back: lines by partner, then by activity.
+    """Write the budget in the Annex III layout `finance.annex_xlsx` reads back: lines by partner, then by activity.
 
     The computed lines hold their values, computed in Decimal, rather than formulas: a file read back without a
     spreadsheet having recalculated it keeps them.
@@ -187,7 +222,7 @@ def budget_annex_xlsx(*, project: Project, annex: BudgetAnnex) -> bytes:
     sheet = XlsxSheet(workbook, _("Annex III"))
     sheet.row(_("Annex III – budget of the action"), project.title, bold=True)
     sheet.row(_("Budget version"), budget.version, _("Amounts in EUR"), str(annex.partner or ""))
-    # Row 3, the header `finance.annex` reads.
+    # Row 3, the header `finance.annex_xlsx` reads.
     names = [partner.organisation.name for partner in annex.partners]
     sheet.row(_("Line"), _("Heading"), *names, _("Total"), bold=True)
     for line in annex.lines:

@@ -17,11 +17,13 @@ from core.forms import (
 from core.validators import REVIEW_NOTE_MAX_CHARS, validate_not_in_future
 from partners.models import Partner
 
+from .annex import DECLARABLE_KINDS
 from .models import CostCategory, EUPayment, Expenditure, ProcurementContract, StaffMember, Timesheet
+from .selectors import expense_currency_choices
 
 
 class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
-    """An expense as the partner declares it, in the partner's currency, with its receipts."""
+    """An expense as the partner declares it, in the partner's currency or another one, with its receipts."""
 
     uploads_field = "receipts"
 
@@ -30,7 +32,17 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_not_in_future],
     )
-    category = forms.ModelChoiceField(label=_("Budget heading"), queryset=CostCategory.objects.all())
+    # Indirect costs are a flat rate the portal computes: their heading is not offered.
+    category = forms.ModelChoiceField(
+        label=_("Budget heading"),
+        queryset=CostCategory.objects.filter(kind__in=DECLARABLE_KINDS),
+        error_messages={
+            "invalid_choice": _(
+                "Choose a heading from the list. Indirect costs are not among them: they are a flat rate of the "
+                "verified direct costs, computed by the portal."
+            )
+        },
+    )
     activity = forms.ModelChoiceField(label=_("Activity"), queryset=Activity.objects.none(), required=False)
     description = forms.CharField(label=_("Description"), max_length=500)
     supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)
@@ -38,6 +50,12 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         label=_("Document reference"), max_length=100, required=False, help_text=_("Invoice or receipt number.")
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    # Left out, the partner's currency (or, when editing, the expense's own) applies.
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        required=False,
+        help_text=_("The invoice's currency: your organisation's unless it was paid in another."),
+    )
     receipts = AttachmentsField(
         label=_("Receipts"), required=False, help_text=_("Invoices, receipts, payment orders: PDF or images.")
     )
@@ -53,10 +71,11 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
                 "supplier": expenditure.supplier,
                 "document_ref": expenditure.document_ref,
                 "amount": expenditure.amount,
+                "currency": expenditure.currency,
                 "revision": expenditure.revision,
             }
         else:
-            kwargs.setdefault("initial", {"date_incurred": timezone.localdate()})
+            kwargs.setdefault("initial", {"date_incurred": timezone.localdate(), "currency": partner.currency})
         super().__init__(*args, **kwargs)
         self.fields["revision"].required = expenditure is not None
         if expenditure is None:
@@ -64,7 +83,10 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         # The browser's date picker offers no day after today.
         self.fields["date_incurred"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["activity"].queryset = Activity.objects.filter(project=partner.project)
-        self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": partner.currency}
+        # The expense's own currency stays on offer even if no partner or rate names it any longer.
+        codes = set(expense_currency_choices(project=partner.project))
+        codes.add(expenditure.currency if expenditure is not None else partner.currency)
+        self.fields["currency"].choices = [(code, code) for code in sorted(codes)]
 
 
 class ReviewForm(forms.Form):

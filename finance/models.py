@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Action, Activity
+from core.formatters import money_text, months_text
 from core.models import Attachment, Reviewed
-from core.validators import validate_not_in_future
+from core.validators import validate_iso_4217, validate_not_in_future
 from partners.models import Partner, Project, currency_validator
 from partners.permissions import scope_to_user
 
@@ -27,12 +28,13 @@ def rate_field(verbose_name, default, **kwargs):
 
 
 class CostCategory(models.Model):
-    """A heading of the EU budget (1 human resources … 8 indirect costs)."""
+    """A heading of the EU budget that holds money; its code is its line in Annex III (see finance.annex)."""
 
     class Kind(models.TextChoices):
         DIRECT = "direct", _("Direct cost")
         CONTINGENCY = "contingency", _("Contingency reserve")
         INDIRECT = "indirect", _("Indirect cost")
+        TAXES = "taxes", _("Taxes")
 
     code = models.PositiveSmallIntegerField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -47,7 +49,19 @@ class CostCategory(models.Model):
                 condition=Q(code__gte=1),
                 name="cost_category_code_positive",
                 violation_error_message=_("Numbers start at 1."),
-            )
+            ),
+            # Lines 7, 9, 11 and 13 are sums, computed: no heading holds them.
+            models.CheckConstraint(
+                condition=Q(kind="direct", code__lte=6)
+                | Q(kind="contingency", code=8)
+                | Q(kind="indirect", code=10)
+                | Q(kind="taxes", code=12),
+                name="cost_category_code_is_annex_line",
+                violation_error_message=_(
+                    "The code is the heading's line in Annex III: 1 to 6 for direct costs, 8 for the contingency "
+                    "reserve, 10 for indirect costs, 12 for taxes."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -225,6 +239,12 @@ class ExchangeRate(models.Model):
         return f"{self.currency} {self.month:%Y-%m}: {self.rate}"
 
 
+INDIRECT_NOT_DECLARED = _(
+    "Indirect costs are not declared as expenses: they are a flat rate of the verified direct costs, "
+    "computed by the portal. Choose the heading the cost belongs to."
+)
+
+
 class ExpenditureQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Expenses of projects the user directs or observes, and those of the user's own partner."""
@@ -283,6 +303,16 @@ class Expenditure(Reviewed):
         _("exchange rate (units per EUR)"), max_digits=18, decimal_places=6, default=Decimal("1")
     )
     amount_eur = money_field(_("amount in EUR"))
+    # How the stored rate was set: the month incurred's, or the average of a reporting period's monthly rates (then
+    # from the first to the last month averaged). Written with the rate, never read from the budget afterwards.
+    rate_method = models.CharField(
+        _("exchange-rate method"),
+        max_length=8,
+        choices=Budget.RateMethod.choices,
+        default=Budget.RateMethod.MONTH_INCURRED,
+    )
+    rate_first_month = models.DateField(_("first month averaged"), null=True, blank=True)
+    rate_last_month = models.DateField(_("last month averaged"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expenditures", verbose_name=_("author")
@@ -333,6 +363,19 @@ class Expenditure(Reviewed):
                 violation_error_message=_("An expense in EUR has the rate 1 and the same amount in EUR."),
             ),
             models.CheckConstraint(
+                condition=Q(rate_method="month", rate_first_month__isnull=True, rate_last_month__isnull=True)
+                | (
+                    Q(rate_method="period", rate_first_month__day=1, rate_last_month__day=1)
+                    & Q(rate_last_month__gte=F("rate_first_month"))
+                    & ~Q(currency="EUR")
+                ),
+                name="expenditure_rate_months_match_method",
+                violation_error_message=_(
+                    "A period-average rate names the first and last months averaged, in that order; "
+                    "a month's rate names none, and an expense in EUR is never averaged."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted"]) | Q(reviewer__isnull=False),
                 name="expenditure_reviewed_has_reviewer",
                 violation_error_message=_("A reviewed expense needs its reviewer."),
@@ -344,8 +387,26 @@ class Expenditure(Reviewed):
     def __str__(self):
         return f"{self.date_incurred} {self.description} – {self.amount} {self.currency}"
 
+    @property
+    def rate_months(self) -> tuple[datetime.date, datetime.date]:
+        """The first and last months whose rates the stored rate is, or averages."""
+        if self.rate_method == Budget.RateMethod.PERIOD_AVERAGE:
+            return self.rate_first_month, self.rate_last_month
+        month = self.date_incurred.replace(day=1)
+        return month, month
+
+    @property
+    def rate_months_text(self) -> str:
+        return months_text(*self.rate_months)
+
     def clean(self):
         errors = {}
+        # A code not even of three capital letters is refused by the field's own validator already.
+        if self.currency and currency_validator.regex.search(self.currency):
+            try:
+                validate_iso_4217(self.currency)
+            except ValidationError as error:
+                errors["currency"] = error
         if self.date_incurred:
             try:
                 validate_not_in_future(self.date_incurred)
@@ -364,6 +425,14 @@ class Expenditure(Reviewed):
                 self.budget_line.partner_id != self.partner_id or self.budget_line.category_id != self.category_id
             ):
                 errors["budget_line"] = _("The budget line must be of the same partner and heading.")
+        # An expense put on the indirect heading before indirect costs became a flat rate can still be
+        # rejected or returned, never verified.
+        if (
+            self.category_id
+            and self.category.kind == CostCategory.Kind.INDIRECT
+            and self.status not in (self.Status.REJECTED, self.Status.RETURNED)
+        ):
+            errors["category"] = INDIRECT_NOT_DECLARED
         if errors:
             raise ValidationError(errors)
 
@@ -440,6 +509,87 @@ class EUPayment(models.Model):
             "number": self.number,
             "amount": self.amount,
         }
+
+
+class ContingencyAuthorisationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
+
+
+class ContingencyAuthorisation(models.Model):
+    """The Contracting Authority's prior written authorisation for a partner to spend on the contingency reserve.
+
+    It holds for the project whatever the budget version: an amendment does not withdraw an authorisation given.
+    """
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="contingency_authorisations", verbose_name=_("partner")
+    )
+    amount = money_field(_("amount (EUR)"), validators=[MinValueValidator(Decimal("0.01"))])
+    reference = models.CharField(_("reference"), max_length=100, help_text=_("The authorisation letter's number."))
+    authorised_on = models.DateField(_("authorised on"), validators=[validate_not_in_future])
+    authorised_by = models.CharField(
+        _("authorised by"), max_length=200, help_text=_("Who authorised it at the Contracting Authority.")
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    objects = ContingencyAuthorisationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contingency authorisation")
+        verbose_name_plural = _("contingency authorisations")
+        ordering = ["partner__organisation__name", "authorised_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="contingency_authorisation_amount_positive",
+                violation_error_message=_("The amount must be positive."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "reference"],
+                name="contingency_authorisation_unique_reference",
+                violation_error_message=_("This partner already has an authorisation with that reference."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} – {self.reference}: {self.amount} EUR"
+
+    def clean(self):
+        if not (self.partner_id and self.amount):
+            return
+        project = self.partner.project
+        if self.authorised_on and not project.contains(self.authorised_on):
+            raise ValidationError(
+                {
+                    "authorised_on": _("The date must fall inside the project period (%(start)s – %(end)s).")
+                    % {"start": project.start_date.isoformat(), "end": project.end_date.isoformat()}
+                }
+            )
+        reserve = BudgetLine.objects.filter(
+            budget__project=project, budget__is_current=True, category__kind=CostCategory.Kind.CONTINGENCY
+        ).aggregate(total=models.Sum("amount"))["total"] or Decimal("0.00")
+        others = ContingencyAuthorisation.objects.filter(partner__project=project).exclude(pk=self.pk)
+        authorised = others.aggregate(total=models.Sum("amount"))["total"] or Decimal("0.00")
+        if authorised + self.amount > reserve:
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "Authorisations would reach %(total)s, more than the contingency reserve of the current "
+                        "budget (%(reserve)s)."
+                    )
+                    % {"total": money_text(authorised + self.amount), "reserve": money_text(reserve)}
+                }
+            )
 
 
 # Quarter hours: the finest a timesheet records.

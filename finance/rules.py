@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from core.formatters import CENT, ZERO, cents, money_text, percent_of, percent_text, rate_text
 
+from .annex import DIRECT_ELIGIBLE_KINDS
 from .models import Budget, CostCategory, EUPayment
 
 if TYPE_CHECKING:
-    from .selectors import MoneyRow
+    from .annex import MoneyRow
 
 # A further pre-financing tranche needs this share of the previous one used on the EU share.
 TRANCHE_USE_THRESHOLD = Decimal("0.70")
@@ -32,11 +33,17 @@ class RuleCheck:
     verdict: str
 
 
+def indirect_flat_rate(direct_eligible: Decimal, *, rate: Decimal, ceiling: Decimal) -> Decimal:
+    """Indirect costs of a partner: `rate` of its direct eligible costs (line 9), at most its indirect budget.
+
+    Rounded down to the cent: the rate is a maximum, and the partners' amounts added up stay within it.
+    """
+    return min((direct_eligible * rate).quantize(CENT, rounding=ROUND_DOWN), ceiling)
+
+
 def eligible_verified(headings: list[MoneyRow], budget: Budget) -> Decimal:
-    """Verified costs the EU may pay on: direct costs, and indirect ones up to their cap."""
-    direct = sum((h.verified for h in headings if h.kind != CostCategory.Kind.INDIRECT), ZERO)
-    indirect = sum((h.verified for h in headings if h.kind == CostCategory.Kind.INDIRECT), ZERO)
-    return direct + min(indirect, cents(direct * budget.indirect_cap))
+    """Verified costs the EU may pay on: every heading, indirect costs at the flat rate the rows already hold."""
+    return sum((h.verified for h in headings if not h.is_subtotal), ZERO)
 
 
 def eu_share_due(headings: list[MoneyRow], budget: Budget) -> Decimal:
@@ -168,13 +175,14 @@ def rule_checks(
 ) -> list[RuleCheck]:
     """Check the EU rules on the current budget and on the verified costs, then the `flexibility` comparisons."""
     checks = []
-    direct_kinds = (CostCategory.Kind.DIRECT,)
+    headings = [h for h in headings if not h.is_subtotal]
 
     def total(rows, attribute, kinds):
         return sum((getattr(r, attribute) for r in rows if r.kind in kinds), ZERO)
 
+    # Indirect costs are at most their rate of the total direct eligible costs, line 9: direct costs and contingency.
     for attribute, title in (("budget", _("Indirect costs in the budget")), ("verified", _("Indirect costs verified"))):
-        direct = total(headings, attribute, direct_kinds)
+        direct = total(headings, attribute, DIRECT_ELIGIBLE_KINDS)
         indirect = total(headings, attribute, (CostCategory.Kind.INDIRECT,))
         cap = direct * budget.indirect_cap
         checks.append(
@@ -191,7 +199,7 @@ def rule_checks(
                 verdict=_("within the cap") if indirect <= cap else _("over the cap"),
             )
         )
-    direct_budget = total(headings, "budget", direct_kinds)
+    direct_budget = total(headings, "budget", (CostCategory.Kind.DIRECT,))
     contingency = total(headings, "budget", (CostCategory.Kind.CONTINGENCY,))
     checks.append(
         RuleCheck(

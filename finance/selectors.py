@@ -1,6 +1,8 @@
 """Reads on money: budgets and expenditure aggregates, computed in the database."""
 
+import dataclasses
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -11,18 +13,22 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
-from core.formatters import ZERO, cents, percent_of
+from core.formatters import ZERO, cents
+from core.validators import ISO_4217_CURRENCIES
 from partners.models import Partner, Project, add_months
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list
 
-from .annex import AnnexLine, annex_lines
+from .annex import DIRECT_ELIGIBLE_KINDS, MoneyRow, annex_lines, heading_total
+from .annex_xlsx import AnnexLine, annex_layout_lines
 from .charts import AbsorptionChart, absorption_layout
 from .models import (
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
+    ExchangeRate,
     Expenditure,
     ProcurementContract,
     Receipt,
@@ -36,10 +42,13 @@ from .rules import (
     RuleCheck,
     eu_share_due,
     heading_changes,
+    indirect_flat_rate,
     pre_financing_status,
     projected_spending,
     rule_checks,
 )
+
+Kind = CostCategory.Kind
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 DECLARED_STATUSES = (Expenditure.Status.SUBMITTED, Expenditure.Status.VERIFIED)
@@ -80,7 +89,7 @@ def budget_of_project(*, project: Project, pk: int) -> Budget:
 
 
 def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
-    """Return the budget by heading, by partner and by activity; with `partner`, only that partner's lines.
+    """Return the budget by Annex III line, by partner and by activity; with `partner`, only that partner's lines.
 
     Activities are left out when no budget is assigned to them.
     """
@@ -88,7 +97,7 @@ def budget_breakdown(*, budget: Budget, partner: Partner | None) -> dict:
     expenses = Expenditure.objects.none()
     activities = money_by("activity", lines=lines, expenses=expenses)
     return {
-        "headings": money_by("category", lines=lines, expenses=expenses),
+        "headings": annex_lines(money_by("category", lines=lines, expenses=expenses)),
         "partners": money_by("partner", lines=lines, expenses=expenses),
         "activities": activities if has_activity_budget(activities) else [],
     }
@@ -123,7 +132,7 @@ class BudgetAnnex:
 
 def budget_annex(*, budget: Budget, partner: Partner | None) -> BudgetAnnex:
     """Lay the budget out as Annex III, lead partner first; with `partner`, only its column: three queries."""
-    lines = annex_lines(list(CostCategory.objects.all()))
+    lines = annex_layout_lines(list(CostCategory.objects.all()))
     headings = {line.category.pk: line for line in lines if not line.is_total}
     if partner is None:
         partners = Partner.objects.filter(project_id=budget.project_id).select_related("organisation")
@@ -160,29 +169,6 @@ def partner_list_with_money(*, project: Project, budget: Budget | None) -> Query
     )
 
 
-@dataclass
-class MoneyRow:
-    """Budget, declared and verified EUR of one heading, partner or activity."""
-
-    key: object
-    label: str
-    budget: Decimal = ZERO
-    declared: Decimal = ZERO
-    verified: Decimal = ZERO
-    kind: str = ""
-    verified_in_period: Decimal = ZERO
-    # Of `verified_in_period`, what was incurred before the period began but verified or reported only now.
-    verified_earlier_periods: Decimal = ZERO
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.budget - self.verified
-
-    @property
-    def verified_percent(self) -> Decimal | None:
-        return percent_of(self.verified, self.budget)
-
-
 # column, model, label, order: headings by code, the lead partner first, activities by number.
 DIMENSIONS = {
     "category": ("category_id", CostCategory, str, lambda c: c.code),
@@ -196,26 +182,18 @@ DIMENSIONS = {
 }
 
 
-def money_by(
-    dimension: str,
-    *,
-    lines: QuerySet[BudgetLine],
-    expenses: QuerySet[Expenditure],
-    in_period: Q | None = None,
-    period_start: datetime.date | None = None,
-) -> list[MoneyRow]:
-    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+NOTHING = (ZERO, ZERO, ZERO, ZERO)
+SPENT_FIELDS = ("declared", "verified", "verified_in_period", "verified_earlier_periods")
 
-    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
-    incurred before `period_start`.
-    """
-    column, model, label, order = DIMENSIONS[dimension]
-    budgets = dict(lines.order_by().values_list(column).annotate(total=Sum("amount")))
+
+def _spent(
+    expenses: QuerySet[Expenditure], column: str, in_period: Q | None, period_start: datetime.date | None
+) -> dict:
+    """Sum declared and verified EUR by `column`, and the verified in the period and of those incurred earlier."""
     verified = Q(status=Expenditure.Status.VERIFIED)
     none = Value(ZERO, output_field=MONEY)
     period = verified & in_period if in_period is not None else None
-    nothing = (ZERO, ZERO, ZERO, ZERO)
-    spent = {
+    return {
         key: (declared or ZERO, verified or ZERO, in_period or ZERO, earlier or ZERO)
         for key, declared, verified, in_period, earlier in expenses.order_by()
         .values_list(column)
@@ -228,14 +206,87 @@ def money_by(
             else none,
         )
     }
+
+
+def indirect_by_partner(
+    *,
+    budget: Budget,
+    lines: QuerySet[BudgetLine],
+    expenses: QuerySet[Expenditure],
+    in_period: Q | None = None,
+    period_start: datetime.date | None = None,
+) -> dict[int, MoneyRow]:
+    """Each partner's indirect costs at the flat rate, keyed by partner id: two queries.
+
+    The budget's indirect rate of the partner's direct eligible costs (lines 1-6 and 8), at most the partner's
+    indirect budget lines: for the declared and the verified costs, and with `in_period` (see `money_by`) for the
+    verified costs of the period as the difference the period's direct costs make to the flat rate.
+    """
+    ceilings = dict(
+        lines.filter(category__kind=Kind.INDIRECT).order_by().values_list("partner_id").annotate(total=Sum("amount"))
+    )
+    base = _spent(expenses.filter(category__kind__in=DIRECT_ELIGIBLE_KINDS), "partner_id", in_period, period_start)
+    rows = {}
+    for partner_id in set(ceilings) | set(base):
+        ceiling = ceilings.get(partner_id, ZERO)
+        declared, verified, in_period_eur, earlier = base.get(partner_id, NOTHING)
+        before = verified - in_period_eur
+
+        def flat(direct, ceiling=ceiling):
+            return indirect_flat_rate(direct, rate=budget.indirect_cap, ceiling=ceiling)
+
+        rows[partner_id] = MoneyRow(
+            key=partner_id,
+            label="",
+            kind=Kind.INDIRECT,
+            budget=ceiling,
+            declared=flat(declared),
+            verified=flat(verified),
+            verified_in_period=flat(verified) - flat(before),
+            verified_earlier_periods=flat(before + earlier) - flat(before),
+        )
+    return rows
+
+
+def money_by(
+    dimension: str,
+    *,
+    lines: QuerySet[BudgetLine],
+    expenses: QuerySet[Expenditure],
+    in_period: Q | None = None,
+    period_start: datetime.date | None = None,
+    indirect: dict[int, MoneyRow] | None = None,
+) -> list[MoneyRow]:
+    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+
+    With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
+    incurred before `period_start`.
+    By heading, every Annex III heading that holds money is listed, in line order, each with `line` its number.
+    Indirect costs are never receipted: expenses on their heading are left out, and `indirect` (from
+    `indirect_by_partner`) gives their flat rate, added to the indirect heading and to each partner; by activity
+    the indirect budget and flat rate are a row of their own, as they belong to no activity.
+    """
+    column, model, label, order = DIMENSIONS[dimension]
+    budgets = defaultdict(lambda: ZERO)
+    indirect_budget = ZERO
+    for key, kind, total in lines.order_by().values_list(column, "category__kind").annotate(total=Sum("amount")):
+        if dimension == "activity" and kind == Kind.INDIRECT:
+            indirect_budget += total
+        else:
+            budgets[key] += total
+    spent = _spent(expenses.exclude(category__kind=Kind.INDIRECT), column, in_period, period_start)
     keys = set(budgets) | set(spent)
-    objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
+    if model is CostCategory:
+        objects = CostCategory.objects.all()
+    else:
+        objects = model.objects.filter(pk__in=[k for k in keys if k is not None])
     if model is Partner:
         objects = objects.select_related("organisation")
+    flat_rate = list((indirect or {}).values())
 
     def row(obj, pk, label_text, kind=""):
-        declared, verified, in_period, earlier = spent.get(pk, nothing)
-        return MoneyRow(
+        declared, verified, in_period, earlier = spent.get(pk, NOTHING)
+        money = MoneyRow(
             key=obj,
             label=label_text,
             budget=budgets.get(pk, ZERO),
@@ -244,12 +295,31 @@ def money_by(
             kind=kind,
             verified_in_period=in_period,
             verified_earlier_periods=earlier,
+            line=getattr(obj, "code", None),
         )
+        if dimension == "category" and kind == Kind.INDIRECT:
+            money = _with_flat_rate(money, flat_rate)
+        elif dimension == "partner" and pk in (indirect or {}):
+            money = _with_flat_rate(money, [indirect[pk]])
+        return money
 
     rows = [row(obj, obj.pk, label(obj), getattr(obj, "kind", "")) for obj in sorted(objects, key=order)]
     if None in keys:
         rows.append(row(None, None, _("Not assigned")))
+    if dimension == "activity" and indirect_budget:
+        rows.append(
+            _with_flat_rate(
+                MoneyRow(key=Kind.INDIRECT, label=_("Indirect costs (flat rate)"), budget=indirect_budget),
+                flat_rate,
+            )
+        )
     return rows
+
+
+def _with_flat_rate(row: MoneyRow, flat_rate: list[MoneyRow]) -> MoneyRow:
+    """Add the flat-rate indirect costs `flat_rate` to the expenses of `row` (not to its budget, held by lines)."""
+    added = {name: getattr(row, name) + sum((getattr(f, name) for f in flat_rate), ZERO) for name in SPENT_FIELDS}
+    return dataclasses.replace(row, **added)
 
 
 @dataclass(frozen=True)
@@ -307,7 +377,7 @@ def money_by_partner_and_heading(
 
 def has_activity_budget(activities: list[MoneyRow]) -> bool:
     """Tell whether any budget is assigned to an activity: without, a table by activity shows only zeros."""
-    return any(row.key is not None and row.budget for row in activities)
+    return any(isinstance(row.key, Activity) and row.budget for row in activities)
 
 
 def verified_by_month(*, project: Project, expenses: QuerySet[Expenditure], months: int) -> list[Decimal]:
@@ -392,9 +462,48 @@ def budget_flexibility(
 
 
 @dataclass(frozen=True)
+class ContingencyRow:
+    partner: Partner
+    authorised: Decimal
+    committed: Decimal
+    verified: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.authorised - self.committed
+
+
+def contingency_use(*, project: Project, partner: Partner | None) -> list[ContingencyRow]:
+    """Each partner's contingency spending against its prior authorisations (of `partner` alone if given).
+
+    Committed counts every expense on the contingency heading but the rejected ones, drafts too, as the expense
+    service does.
+    One query; only partners with an authorisation or such an expense are listed.
+    """
+    partners = Partner.objects.for_project(project).select_related("organisation")
+    if partner is not None:
+        partners = partners.filter(pk=partner.pk)
+    contingency = Expenditure.objects.filter(category__kind=Kind.CONTINGENCY)
+    authorised = (
+        ContingencyAuthorisation.objects.filter(partner=OuterRef("pk"))
+        .order_by()
+        .values("partner")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    rows = partners.annotate(
+        authorised=Coalesce(Subquery(authorised, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        committed=_sum_per_partner(contingency.exclude(status=Expenditure.Status.REJECTED), "amount_eur"),
+        verified=_sum_per_partner(contingency.verified(), "amount_eur"),
+    ).filter(Q(authorised__gt=0) | Q(committed__gt=0))
+    return [ContingencyRow(p, p.authorised, p.committed, p.verified) for p in rows.order_by("organisation__name")]
+
+
+@dataclass(frozen=True)
 class FinanceOverview:
     budget: Budget
     partner: Partner | None
+    # The rows of the headings that hold money (see `annex` for the Annex III table with its computed lines).
     headings: list[MoneyRow]
     partners: list[MoneyRow]
     # Empty when no budget is assigned to activities: the table would show only zeros.
@@ -406,6 +515,12 @@ class FinanceOverview:
     checks: list[RuleCheck]
     pre_financing: PreFinancing | None
     absorption: AbsorptionChart
+    contingency: list[ContingencyRow]
+
+    @property
+    def annex(self) -> list[MoneyRow]:
+        """The headings in Annex III order with lines 7, 9 and 11 computed."""
+        return annex_lines(self.headings)
 
 
 def finance_overview(
@@ -424,19 +539,14 @@ def finance_overview(
     expenses = Expenditure.objects.for_project(project)
     if partner is not None:
         lines, expenses = lines.filter(partner=partner), expenses.filter(partner=partner)
-    headings = money_by("category", lines=lines, expenses=expenses)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        declared=sum((h.declared for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-    )
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses)
+    headings = money_by("category", lines=lines, expenses=expenses, indirect=indirect)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
-    activities = money_by("activity", lines=lines, expenses=expenses)
+    activities = money_by("activity", lines=lines, expenses=expenses, indirect=indirect)
     checks, payments, partners, partner_headings = [], None, [], []
     if partner is None:
-        partners = money_by("partner", lines=lines, expenses=expenses)
+        partners = money_by("partner", lines=lines, expenses=expenses, indirect=indirect)
         partner_headings = money_by_partner_and_heading(
             lines=lines, expenses=expenses, partners=partners, headings=headings
         )
@@ -461,7 +571,64 @@ def finance_overview(
             expenses=expenses,
             today=today,
         ),
+        contingency=contingency_use(project=project, partner=partner),
     )
+
+
+@dataclass(frozen=True)
+class RateUsed:
+    """One rate non-EUR expenses were converted at, and what it converted."""
+
+    currency: str
+    method: str  # a Budget.RateMethod
+    first_month: datetime.date
+    last_month: datetime.date
+    rate: Decimal
+    expenses: int
+    amount: Decimal  # in `currency`
+    amount_eur: Decimal
+    # A month's rate under a period-average budget: the SAL that reports these expenses replaces it.
+    provisional: bool
+
+
+def exchange_rates_used(*, expenses: QuerySet[Expenditure], budget: Budget | None) -> list[RateUsed]:
+    """Return the rates the non-EUR `expenses` are converted at, by currency and months, in one query."""
+    rows = (
+        expenses.exclude(currency="EUR")
+        .order_by()
+        .values("currency", "rate_method", "exchange_rate", "rate_first_month", "rate_last_month")
+        .annotate(
+            month=TruncMonth("date_incurred"), count=Count("pk"), amount=Sum("amount"), amount_eur=Sum("amount_eur")
+        )
+    )
+    period_average = Budget.RateMethod.PERIOD_AVERAGE
+    merged: dict[tuple, list] = {}
+    for row in rows:
+        # A period's average converts expenses of several months: one line for all of them.
+        if row["rate_method"] == period_average:
+            months = (row["rate_first_month"], row["rate_last_month"])
+        else:
+            months = (row["month"], row["month"])
+        key = (row["currency"], *months, row["rate_method"], row["exchange_rate"])
+        totals = merged.setdefault(key, [0, ZERO, ZERO])
+        totals[0] += row["count"]
+        totals[1] += row["amount"]
+        totals[2] += row["amount_eur"]
+    provisional_method = Budget.RateMethod.MONTH_INCURRED if budget and budget.rate_method == period_average else None
+    return [
+        RateUsed(
+            currency=currency,
+            method=method,
+            first_month=first,
+            last_month=last,
+            rate=rate,
+            expenses=count,
+            amount=amount,
+            amount_eur=amount_eur,
+            provisional=method == provisional_method,
+        )
+        for (currency, first, last, method, rate), (count, amount, amount_eur) in sorted(merged.items())
+    ]
 
 
 def expenditure_list(
@@ -527,9 +694,28 @@ def receipt_list(*, expenditure: Expenditure) -> list[Receipt]:
 
 
 def expenditure_detail(expenditure: Expenditure) -> dict:
-    """Return what the expense page shows besides the expense: its receipts and its audit history."""
+    """Return what the expense page shows besides the expense: its receipts, its audit history, and whether its
+    rate is provisional (a month's rate under a period-average budget, which the SAL reporting it replaces)."""
     history = expenditure.history.select_related("history_user").order_by("history_date", "history_id")
-    return {"receipts": receipt_list(expenditure=expenditure), "history": list(history)}
+    rate_provisional = (
+        expenditure.currency != "EUR"
+        and expenditure.rate_method == Budget.RateMethod.MONTH_INCURRED
+        and Budget.objects.filter(
+            project_id=expenditure.partner.project_id, is_current=True, rate_method=Budget.RateMethod.PERIOD_AVERAGE
+        ).exists()
+    )
+    return {
+        "receipts": receipt_list(expenditure=expenditure),
+        "history": list(history),
+        "rate_provisional": rate_provisional,
+    }
+
+
+def expense_currency_choices(*, project: Project) -> list[str]:
+    """The currencies an expense of `project` may be in: its partners', those with monthly rates, EUR and USD."""
+    partners = Partner.objects.for_project(project).values_list("currency", flat=True)
+    rated = ExchangeRate.objects.order_by().values_list("currency", flat=True).distinct()
+    return sorted({"EUR", "USD", *partners, *rated} & ISO_4217_CURRENCIES)
 
 
 def cost_category_list() -> QuerySet[CostCategory]:

@@ -6,18 +6,18 @@ import datetime
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
-from core.formatters import CENT, cents, money_text, rate_text
+from core.formatters import CENT, ZERO, cents, money_text, rate_text
 from core.mail import notify
 from core.models import Notification
 from core.services import (
@@ -30,15 +30,18 @@ from core.services import (
     save_audited_once,
 )
 from core.uploads import CheckedUpload
-from partners.models import Partner, Project
+from core.validators import validate_iso_4217
+from partners.models import Partner, Project, add_months, currency_validator
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
-from .annex import annex_read_xlsx
+from .annex_xlsx import annex_read_xlsx
 from .models import (
+    INDIRECT_NOT_DECLARED,
     QUARTER_HOUR,
     Budget,
     BudgetLine,
+    ContingencyAuthorisation,
     CostCategory,
     EUPayment,
     ExchangeRate,
@@ -89,13 +92,58 @@ def convert_to_eur(amount: Decimal, rate: Decimal) -> Decimal:
     return cents(amount / rate)
 
 
-def _fix_eur_amount(expenditure: Expenditure):
-    """Take the rate of the month incurred from the table and compute the EUR amount from it."""
-    if expenditure.amount is None or expenditure.amount <= 0:
-        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
-    # The date and links first: a rate is looked up only for a date the project can have.
-    expenditure.clean()
-    expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
+# A rate is stored with six decimals (as the Commission publishes them); an average is rounded half-up to them.
+RATE_PLACES = Decimal("0.000001")
+
+
+def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The first days of the months from `first`'s to `last`'s, both included."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def exchange_rate_average(*, currency: str, first_day: datetime.date, last_day: datetime.date) -> Decimal:
+    """Return the arithmetic mean of the monthly rates of every month from `first_day` to `last_day`.
+
+    Each month the period touches counts once, whatever its number of days; the mean is rounded half-up to six
+    decimals, as rates are stored. EUR is 1.
+    """
+    if currency == "EUR":
+        return Decimal("1")
+    months = _months(first_day, last_day)
+    rates = dict(ExchangeRate.objects.filter(currency=currency, month__in=months).values_list("month", "rate"))
+    missing = [month for month in months if month not in rates]
+    if missing:
+        raise ValidationError(
+            _(
+                "The average %(currency)s rate of %(first)s – %(last)s needs the monthly rates of %(months)s, "
+                "which are missing: ask an administrator to import them."
+            )
+            % {
+                "currency": currency,
+                "first": f"{months[0]:%Y-%m}",
+                "last": f"{months[-1]:%Y-%m}",
+                "months": ", ".join(f"{month:%Y-%m}" for month in missing),
+            },
+            code="missing_rate",
+        )
+    return (sum(rates.values()) / len(months)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _check_currency(currency: str):
+    """Refuse a code that is not an ISO 4217 currency, before any rate is looked up for it."""
+    try:
+        currency_validator(currency)
+        validate_iso_4217(currency)
+    except ValidationError as error:
+        raise ValidationError({"currency": error.messages[0]}, code="bad_currency") from error
+
+
+def _convert(expenditure: Expenditure, when: str):
+    """Compute the EUR amount at the stored rate; refuse an amount worth less than a cent, naming the rate's `when`."""
     expenditure.amount_eur = convert_to_eur(expenditure.amount, expenditure.exchange_rate)
     if expenditure.amount_eur <= 0:
         # The smallest amount that converts to a cent: half a cent's worth, rounded up.
@@ -106,14 +154,139 @@ def _fix_eur_amount(expenditure: Expenditure):
                     "At the rate of %(month)s this is less than one euro cent, which cannot be reported: "
                     "the smallest amount is %(minimum)s %(currency)s."
                 )
-                % {
-                    "month": expenditure.date_incurred.strftime("%Y-%m"),
-                    "minimum": minimum,
-                    "currency": expenditure.currency,
-                }
+                % {"month": when, "minimum": minimum, "currency": expenditure.currency}
             },
             code="below_a_cent",
         )
+
+
+def _fix_eur_amount(expenditure: Expenditure):
+    """Take the rate of the month incurred from the table and compute the EUR amount from it.
+
+    Under a period-average budget this rate is provisional: the SAL that reports the expense replaces it.
+    """
+    if expenditure.amount is None or expenditure.amount <= 0:
+        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
+    _check_currency(expenditure.currency)
+    # The date and links first: a rate is looked up only for a date the project can have.
+    expenditure.clean()
+    expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
+    expenditure.rate_method = Budget.RateMethod.MONTH_INCURRED
+    expenditure.rate_first_month = expenditure.rate_last_month = None
+    _convert(expenditure, expenditure.date_incurred.strftime("%Y-%m"))
+
+
+@transaction.atomic
+def expenditures_fix_period_rates(
+    *, actor, project: Project, expenses: QuerySet[Expenditure], periods: Sequence[tuple[datetime.date, datetime.date]]
+) -> int:
+    """Under the current budget's period-average method, convert each of `expenses` at its period's average rate.
+
+    `periods` are the reporting periods' first and last days (finance does not know the periods: reports hands
+    them over when a SAL is approved); an expense takes the average of the period it was incurred in, and records
+    the method and the months averaged. All of them or none: a missing monthly rate refuses the whole, naming the
+    currency and the months. Return how many expenses changed.
+    """
+    if not user_can_direct(actor, project):
+        raise PermissionDenied(_("Only directors fix the exchange rates of reported expenses."))
+    budget = Budget.objects.filter(project=project, is_current=True).first()
+    if budget is None or budget.rate_method != Budget.RateMethod.PERIOD_AVERAGE:
+        return 0
+    foreign = expenses.exclude(currency="EUR").order_by("pk")
+    changed, errors = 0, []
+    for first_day, last_day in periods:
+        in_period = list(foreign.filter(date_incurred__range=(first_day, last_day)))
+        averages = {}
+        for currency in sorted({expense.currency for expense in in_period}):
+            try:
+                averages[currency] = exchange_rate_average(currency=currency, first_day=first_day, last_day=last_day)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        first_month, last_month = first_day.replace(day=1), last_day.replace(day=1)
+        for expense in in_period:
+            rate = averages.get(expense.currency)
+            if rate is None or (
+                expense.rate_method == Budget.RateMethod.PERIOD_AVERAGE
+                and (expense.exchange_rate, expense.rate_first_month, expense.rate_last_month)
+                == (rate, first_month, last_month)
+            ):
+                continue
+            expense.rate_method = Budget.RateMethod.PERIOD_AVERAGE
+            expense.exchange_rate, expense.rate_first_month, expense.rate_last_month = rate, first_month, last_month
+            try:
+                _convert(expense, f"{first_month:%Y-%m} – {last_month:%Y-%m}")
+            except ValidationError as error:
+                errors.extend(f"{expense}: {message}" for message in error.messages)
+                continue
+            save_audited(expense, actor)
+            changed += 1
+    if errors:
+        raise ValidationError(errors, code="missing_rate")
+    return changed
+
+
+def _check_heading(expenditure: Expenditure, *, counted: Sequence[str]):
+    """Refuse an expense on the indirect heading, and one on the contingency reserve beyond its authorisation.
+
+    The partner's row is locked, so that two expenses declared or verified at once cannot both take the last of
+    an authorisation. `counted` are the statuses of the partner's other contingency expenses that take their part.
+    """
+    kind = expenditure.category.kind
+    if kind == CostCategory.Kind.INDIRECT:
+        raise ValidationError({"category": INDIRECT_NOT_DECLARED}, code="indirect_flat_rate")
+    if kind != CostCategory.Kind.CONTINGENCY:
+        return
+    partner = Partner.objects.select_for_update().select_related("organisation").get(pk=expenditure.partner_id)
+    authorised = ContingencyAuthorisation.objects.filter(partner=partner).aggregate(total=Sum("amount"))["total"]
+    if not authorised:
+        raise ValidationError(
+            {
+                "category": _(
+                    "The contingency reserve is spent only with a prior authorisation of the Contracting "
+                    "Authority, and none is recorded for %(partner)s: ask the directors to record it first."
+                )
+                % {"partner": partner}
+            },
+            code="contingency_not_authorised",
+        )
+    taken = (
+        Expenditure.objects.filter(partner=partner, category__kind=CostCategory.Kind.CONTINGENCY, status__in=counted)
+        .exclude(pk=expenditure.pk)
+        .aggregate(total=Sum("amount_eur"))["total"]
+        or ZERO
+    )
+    if taken + expenditure.amount_eur > authorised:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The contingency reserve authorised for %(partner)s is %(authorised)s, of which other "
+                    "expenses take %(taken)s: this one, %(amount)s, would go %(over)s beyond it."
+                )
+                % {
+                    "partner": partner,
+                    "authorised": money_text(authorised),
+                    "taken": money_text(taken),
+                    "amount": money_text(expenditure.amount_eur),
+                    "over": money_text(taken + expenditure.amount_eur - authorised),
+                }
+            },
+            code="contingency_over_authorised",
+        )
+
+
+# A declared expense counts against an authorisation from its draft on, until it is rejected.
+COMMITTED_STATUSES = tuple(status for status in Expenditure.Status.values if status != Expenditure.Status.REJECTED)
+
+
+def _fix_and_check(expenditure: Expenditure):
+    """Fix the EUR amount at the month's rate, then check the heading may take it."""
+    _fix_eur_amount(expenditure)
+    _check_heading(expenditure, counted=COMMITTED_STATUSES)
+
+
+def _check_verifiable(expenditure: Expenditure):
+    """A verified expense on the contingency reserve stays within what is authorised with the others verified."""
+    _check_heading(expenditure, counted=(Expenditure.Status.VERIFIED,))
 
 
 def _attach_receipts(expenditure: Expenditure, uploads: Sequence[CheckedUpload], actor):
@@ -129,13 +302,14 @@ def expenditure_create(
     date_incurred: datetime.date,
     description: str,
     amount: Decimal,
+    currency: str | None = None,
     activity: Activity | None = None,
     supplier: str = "",
     document_ref: str = "",
     receipts: Sequence[CheckedUpload] = (),
     form_token: uuid.UUID | None = None,
 ) -> Expenditure:
-    """Declare a draft expense in the partner's currency, fixing its EUR amount at the month's rate.
+    """Declare a draft expense in `currency` (the partner's by default), fixing its EUR amount at the month's rate.
 
     With `form_token`, raise AlreadySaved if the actor's form with that token declared an expense already.
     """
@@ -150,10 +324,10 @@ def expenditure_create(
         supplier=supplier,
         document_ref=document_ref,
         amount=amount,
-        currency=partner.currency,
+        currency=currency or partner.currency,
         author=actor,
     )
-    _fix_eur_amount(expenditure)
+    _fix_and_check(expenditure)
     save_audited_once(expenditure, actor, form_token=form_token)
     _attach_receipts(expenditure, receipts, actor)
     return expenditure
@@ -169,12 +343,16 @@ def expenditure_update(
     date_incurred: datetime.date,
     description: str,
     amount: Decimal,
+    currency: str | None = None,
     activity: Activity | None = None,
     supplier: str = "",
     document_ref: str = "",
     receipts: Sequence[CheckedUpload] = (),
 ) -> Expenditure:
-    """Change a draft or returned expense, refusing if someone saved it since `revision` was read."""
+    """Change a draft or returned expense, refusing if someone saved it since `revision` was read.
+
+    Without `currency` the expense keeps its own.
+    """
     locked = lock_for_change(
         expenditure,
         editable=EDITABLE_STATUSES,
@@ -190,8 +368,8 @@ def expenditure_update(
     )
     locked.category, locked.activity, locked.date_incurred = category, activity, date_incurred
     locked.description, locked.supplier, locked.document_ref = description, supplier, document_ref
-    locked.amount = amount
-    _fix_eur_amount(locked)
+    locked.amount, locked.currency = amount, currency or locked.currency
+    _fix_and_check(locked)
     locked.revision += 1
     save_audited(locked, actor)
     _attach_receipts(locked, receipts, actor)
@@ -270,7 +448,7 @@ def _prepare_submission(expenditure: Expenditure):
         )
     for item in Expenditure.CHECKLIST:
         setattr(expenditure, item, False)
-    _fix_eur_amount(expenditure)
+    _fix_and_check(expenditure)
 
 
 @transaction.atomic
@@ -313,7 +491,7 @@ def _require_director(actor, expenditure: Expenditure):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
-def _decide(expenditure, *, actor, to, note, subject, checklist=(), missing_note=None):
+def _decide(expenditure, *, actor, to, note, subject, checklist=(), missing_note=None, prepare=None):
     """Record a director's decision with the checklist items ticked, and tell the author.
 
     `missing_note` is the refusal when a reason is required.
@@ -328,6 +506,8 @@ def _decide(expenditure, *, actor, to, note, subject, checklist=(), missing_note
     def record_checklist(locked):
         for item in Expenditure.CHECKLIST:
             setattr(locked, item, item in checklist)
+        if prepare is not None:
+            prepare(locked)
 
     expenditure = _review(
         expenditure,
@@ -376,6 +556,7 @@ def expenditure_verify(*, actor, expenditure: Expenditure, checklist=(), note: s
         note=note,
         checklist=checklist,
         subject=_("COCAP: expense verified: %(description)s"),
+        prepare=_check_verifiable,
     )
 
 

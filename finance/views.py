@@ -257,6 +257,7 @@ def _expense_form_view(request, *, partner, expenditure=None):
                 "supplier": data["supplier"],
                 "document_ref": data["document_ref"],
                 "amount": data["amount"],
+                "currency": data["currency"],
                 "receipts": form.uploads(),
             }
             if expenditure is None:

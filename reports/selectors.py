@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.charts import gantt_action, gantt_layout
+from activities.charts import Milestone, ProjectCalendar, gantt_action, gantt_layout, project_calendar
 from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
@@ -23,16 +23,19 @@ from activities.selectors import (
     progress_entry_review_queue,
     recordable_actions,
 )
-from core.formatters import ZERO, money_json, percent_of
+from core.formatters import ZERO, money_json, months_text, percent_of
+from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, Expenditure
 from finance.rules import eu_share_due, rule_checks
 from finance.selectors import (
-    MoneyRow,
+    RateUsed,
     budget_current,
     budget_flexibility,
+    exchange_rates_used,
     expenditure_list,
     expenditure_verification_queue,
+    indirect_by_partner,
     money_by,
     partner_list_with_money,
     verified_by_month,
@@ -45,7 +48,9 @@ from .models import ContributionActivity, PartnerContribution, ProgressReport, R
 # Bumped when the snapshot's shape changes, so that old frozen SALs can still be read.
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
 # 3: the project adds its contract number, region, partners by full name and the facts still assumed;
-# `sections` holds the narrative chapters of the EU interim report.
+# `sections` holds the narrative chapters of the EU interim report; headings in Annex III order with the computed
+# lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate; the finance figures add `rates`, the exchange
+# rates the period's expenses were converted at.
 SNAPSHOT_SCHEMA = 3
 
 
@@ -221,6 +226,7 @@ def _money_rows(rows: list[MoneyRow]) -> list[dict]:
             "verified_earlier_periods": money_json(row.verified_earlier_periods),
             "verified": money_json(row.verified),
             "percent": _percent_str(row.verified, row.budget),
+            "subtotal": row.is_subtotal,
         }
         for row in rows
     ]
@@ -310,6 +316,22 @@ def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[E
     return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
 
 
+def _rate_rows(rates: list[RateUsed]) -> list[dict]:
+    return [
+        {
+            "currency": rate.currency,
+            "method": str(Budget.RateMethod(rate.method).label),
+            "months": months_text(rate.first_month, rate.last_month),
+            "rate": str(rate.rate),
+            "expenses": rate.expenses,
+            "amount": money_json(rate.amount),
+            "amount_eur": money_json(rate.amount_eur),
+            "provisional": rate.provisional,
+        }
+        for rate in rates
+    ]
+
+
 def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
     """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
 
@@ -320,17 +342,14 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         return None
     lines = BudgetLine.objects.filter(budget=budget)
     expenses, in_period = _sal_expenses(project, period)
-    headings = money_by("category", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    partners = money_by("partner", lines=lines, expenses=expenses, in_period=in_period, period_start=period.start)
-    totals = MoneyRow(
-        key=None,
-        label=_("Total"),
-        budget=sum((h.budget for h in headings), ZERO),
-        verified=sum((h.verified for h in headings), ZERO),
-        verified_in_period=sum((h.verified_in_period for h in headings), ZERO),
-        verified_earlier_periods=sum((h.verified_earlier_periods for h in headings), ZERO),
-    )
+    period_filter = {"in_period": in_period, "period_start": period.start}
+    indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses, **period_filter)
+    money = {"lines": lines, "expenses": expenses, "indirect": indirect, **period_filter}
+    headings = money_by("category", **money)
+    partners = money_by("partner", **money)
+    totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
+    rates = exchange_rates_used(expenses=expenses.filter(in_period), budget=budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     # The budget and the spending up to the SAL, projected from the period's end, against the contract.
     flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
@@ -339,7 +358,8 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
         "total_eligible_cost": money_json(budget.total_eligible_cost),
         "eu_contribution": money_json(budget.eu_contribution),
         "eu_rate_percent": _percent_str(budget.eu_max_rate, Decimal(1)),
-        "headings": _money_rows(headings),
+        "indirect_rate_percent": _percent_str(budget.indirect_cap, Decimal(1)),
+        "headings": _money_rows(annex_lines(headings)),
         "partners": _money_rows(partners),
         "totals": _money_rows([totals])[0],
         "eu_share_due": money_json(due),
@@ -348,6 +368,9 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
             dataclasses.asdict(check)
             for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
         ],
+        "rate_method": str(budget.get_rate_method_display()),
+        "rates": _rate_rows(rates),
+        "rates_provisional": any(rate.provisional for rate in rates),
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
@@ -580,6 +603,20 @@ def progress_report_document(report: ProgressReport) -> dict:
         "has_chapters": "sections" in figures,
         "absorption": absorption,
     }
+
+
+def project_schedule(*, project: Project, today: datetime.date) -> ProjectCalendar:
+    """Lay out every activity and action of the project on its calendar, the SAL due dates as milestones."""
+    periods = ReportingPeriod.objects.filter(project=project).order_by("number")
+    return project_calendar(
+        project=project,
+        activities=activity_list_with_schedule(project=project, today=today),
+        today=today,
+        milestones=[
+            Milestone(label=_("SAL %(number)s due") % {"number": period.number}, day=period.due_date)
+            for period in periods
+        ],
+    )
 
 
 def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from activities.selectors import activities_of_partner
 from core.mail import notify_on_commit
 from core.services import AlreadySaved, lock_for_change, review_transition, save_audited
+from finance import services as finance_services
 from finance.models import Expenditure
 from partners.permissions import partner_of, user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
@@ -174,6 +175,9 @@ def progress_report_sections_update(*, actor, report: ProgressReport, texts: dic
 def progress_report_approve(*, actor, report: ProgressReport, revision: int, today=None) -> ProgressReport:
     """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
 
+    Under the period-average rate method the expenses it reports are converted at their period's average first;
+    a missing monthly rate refuses the approval, and nothing changes.
+
     The period's expenses are locked first, whatever their status, so that one submitted or verified meanwhile
     cannot be counted in the snapshot without being recorded as reported, or the reverse: it waits, and goes to
     the next SAL.
@@ -189,8 +193,16 @@ def progress_report_approve(*, actor, report: ProgressReport, revision: int, tod
     locked.before_period_end = False
     candidates = Expenditure.objects.for_project(period.project).filter(date_incurred__lte=period.end)
     list(candidates.select_for_update(of=("self",)).values_list("pk"))
-    locked.snapshot = progress_report_figures(locked)
     unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)
+    # Under the period-average method, what this SAL reports gets its final rate now, before the figures freeze:
+    # the average of the period each expense was incurred in, which may be earlier than this SAL's.
+    finance_services.expenditures_fix_period_rates(
+        actor=actor,
+        project=period.project,
+        expenses=unreported,
+        periods=list(ReportingPeriod.objects.filter(project=period.project).values_list("start", "end")),
+    )
+    locked.snapshot = progress_report_figures(locked)
     ReportedExpenditure.objects.bulk_create(
         ReportedExpenditure(report=locked, expenditure_id=pk) for pk in unreported.values_list("pk", flat=True)
     )

@@ -5,6 +5,7 @@ from . import views
 app_name = "reports"
 APPROVE, RETURN = {"decision": "approve"}, {"decision": "return"}
 urlpatterns = [
+    path("schedule/", views.schedule, name="schedule"),
     path("sal/", views.report_list, name="report-list"),
     path("sal/verify/", views.report_verify, name="report-verify"),
     path("sal/periods/<int:number>/new/", views.report_create, name="report-create"),

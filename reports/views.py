@@ -40,6 +40,7 @@ from .selectors import (
     progress_report_find_by_hash,
     progress_report_get,
     project_overview,
+    project_schedule,
     report_section_list,
     reporting_period_get,
     reporting_period_list,
@@ -75,6 +76,16 @@ def _reports_project(request):
     if not user_can_view_reports(request.user, project):
         raise PermissionDenied(_("The SAL is read by the directors and observers of the project."))
     return project
+
+
+def schedule(request):
+    """Show every activity and action on the project's calendar: planned, reported, today and the SAL due dates."""
+    project = project_current_or_404(user=request.user)
+    return render(
+        request,
+        "reports/schedule.html",
+        {"project": project, "calendar": project_schedule(project=project, today=timezone.localdate())},
+    )
 
 
 def report_list(request):

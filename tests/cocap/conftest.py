@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from activities.models import Evidence, IndicatorValue
 from core.models import Notification
 from finance import services as finance_services
-from finance.models import EUPayment, ProcurementContract, Receipt
+from finance.models import ContingencyAuthorisation, EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
 from reports.models import (
     ContributionActivity,
@@ -83,6 +83,13 @@ def portal(db):
         staff_member=StaffMemberFactory(partner=lead),
         month=datetime.date(2026, 3, 1),
         hours_by_action={action: Decimal("8")},
+    )
+    ContingencyAuthorisation.objects.create(
+        partner=lead,
+        amount=Decimal("200.00"),
+        reference="AUT-1",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="EU Delegation",
     )
     period = ReportingPeriodFactory(project=project, number=1)
     ReportingPeriodFactory(

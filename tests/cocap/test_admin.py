@@ -19,7 +19,15 @@ from activities.models import Evidence
 from cocap_data.seed import cocap_load
 from core.models import Notification
 from finance import services as finance_services
-from finance.models import Budget, EUPayment, Expenditure, ProcurementContract, Receipt, StaffMember
+from finance.models import (
+    Budget,
+    ContingencyAuthorisation,
+    EUPayment,
+    Expenditure,
+    ProcurementContract,
+    Receipt,
+    StaffMember,
+)
 from partners.models import GoverningBody, Membership
 from reports import tasks
 from reports.models import ContributionActivity, PartnerContribution, ProgressReport, ReportedExpenditure, ReportSection
@@ -243,6 +251,14 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
         signed_on=datetime.date(2026, 3, 2),
         author=world.director,
     ).expenses.add(world.expense)
+    ContingencyAuthorisation.objects.create(
+        partner=world.lead,
+        amount=Decimal("300.00"),
+        reference="AUT-2026-01",
+        authorised_on=datetime.date(2026, 2, 1),
+        authorised_by="Delegazione UE",
+        recorded_by=world.director,
+    )
     Group.objects.create(name="Segreteria")
     TOTPDevice.objects.create(user=world.director, name="telefono")
     AccessAttempt.objects.create(

@@ -31,3 +31,12 @@ def test_the_admin_shows_a_violated_constraint_in_words(client):
     content = response.content.decode()
     assert "Numbers start at 1." in content and "cost_category_code_positive" not in content
     assert not CostCategory.objects.exists()
+
+
+@pytest.mark.parametrize(("code", "kind"), [("7", "direct"), ("9", "contingency"), ("8", "indirect"), ("11", "taxes")])
+def test_a_heading_code_is_its_annex_iii_line(client, code, kind):
+    """Lines 7, 9 and 11 are computed sums: no heading holds them, and each kind has its own line."""
+    client.force_login(get_user_model().objects.create_superuser("root", password="a-long-test-password"))
+    response = client.post(reverse("admin:finance_costcategory_add"), {"code": code, "name": "Sum", "kind": kind})
+    assert "The code is the heading&#x27;s line in Annex III" in response.content.decode()
+    assert not CostCategory.objects.exists()

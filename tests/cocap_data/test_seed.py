@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from activities.models import Action, Activity, Indicator
 from cocap_data.seed import ACTIVITIES
-from finance.models import Budget, BudgetLine, CostCategory, ExchangeRate, Expenditure
+from finance.models import Budget, BudgetLine, ContingencyAuthorisation, CostCategory, ExchangeRate, Expenditure
 from partners.models import GoverningBody, Membership, Organisation, Partner, Project
 from reports.models import ReportingPeriod
 
@@ -62,7 +62,12 @@ def test_loads_the_lead_partner_budget_and_indicators_exact_to_the_cent():
     assert budget.eu_max_rate == Decimal("0.8000")
     assert budget.co_financing == Decimal("617401.03")
     assert Indicator.objects.get(activity__number=4).target == Decimal("20")
-    assert list(CostCategory.objects.values_list("code", flat=True)) == [1, 2, 3, 4, 5, 6, 8]
+    # The Annex III headings that hold money, numbered by their line: 7, 9 and 11 are computed.
+    assert list(CostCategory.objects.values_list("code", "kind")) == [
+        *((code, "direct") for code in range(1, 7)),
+        (8, "contingency"),
+        (10, "indirect"),
+    ]
     assert set(GoverningBody.objects.values_list("name", flat=True)) == {
         "Direttore istituzionale",
         "Direttore operativo",
@@ -94,9 +99,23 @@ def test_demo_budget_adds_up_exactly_to_the_totals(settings):
     call_command("load_cocap", start_date=START, demo=True)
     budget = Budget.objects.get(is_current=True)
     assert budget.lines.aggregate(total=Sum("amount"))["total"] == Decimal("3087005.13")
-    direct = budget.lines.filter(category__kind="direct").aggregate(total=Sum("amount"))["total"]
-    indirect = budget.lines.filter(category__kind="indirect").aggregate(total=Sum("amount"))["total"]
-    assert indirect <= direct * budget.indirect_cap
+    by_kind = dict(budget.lines.order_by().values_list("category__kind").annotate(total=Sum("amount")))
+    # Per partner: contingency within 5 % of its direct costs, indirect within 7 % of direct and contingency.
+    assert by_kind["contingency"] <= by_kind["direct"] * budget.contingency_cap
+    assert by_kind["indirect"] <= (by_kind["direct"] + by_kind["contingency"]) * budget.indirect_cap
+    for partner in Partner.objects.all():
+        mine = dict(partner.budget_lines.order_by().values_list("category__kind").annotate(total=Sum("amount")))
+        assert mine["indirect"] <= (mine["direct"] + mine["contingency"]) * budget.indirect_cap
+
+
+def test_demo_declares_no_indirect_costs_and_spends_contingency_only_as_authorised(settings):
+    settings.DEBUG = True
+    call_command("load_cocap", start_date=START, demo=True)
+    assert not Expenditure.objects.filter(category__kind="indirect").exists()
+    [authorisation] = ContingencyAuthorisation.objects.all()
+    assert authorisation.reference.startswith("DEMO") and authorisation.note.startswith("[demo]")
+    spent = Expenditure.objects.filter(category__kind="contingency").aggregate(total=Sum("amount_eur"))["total"]
+    assert spent == Decimal("1200.00") <= authorisation.amount
 
 
 def test_demo_data_is_labelled_and_covers_every_role(settings, capsys):

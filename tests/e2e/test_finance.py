@@ -20,7 +20,9 @@ def test_partner_declares_an_expense_in_reais_and_the_director_verifies_it(
     page.get_by_label("Description").fill("Passagens para o seminário de Porto Alegre")
     page.get_by_label("Supplier").fill("Viação Ouro e Prata")
     page.get_by_label("Document reference").fill("NF-4411")
-    page.get_by_label("Amount in BRL").fill("1890.00")
+    # The partner's own currency is the one offered first.
+    expect(page.get_by_label("Currency")).to_have_value("BRL")
+    page.locator("#id_amount").fill("1890.00")
     page.get_by_label("Receipts").set_input_files(str(invoice))
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Expense saved as a draft.")).to_be_visible()

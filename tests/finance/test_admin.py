@@ -163,17 +163,34 @@ def test_budgets_show_the_totals_of_their_lines(admin_client, budgets):
     assert _cells(page, "total_eligible_cost") == ["10000.00", "10000.00"]
     approved = admin_client.get(reverse("admin:finance_budget_change", args=[budgets.approved.pk]))
     rows = re.findall(r"<tr><t[dh][^>]*>([^<]*)</t[dh]><t[dh]>([^<]*)</t[dh]></tr>", approved.content.decode())
-    assert rows == [("1. Human resources", "7,500.00"), ("2. Travel", "2,500.00"), ("Total", "10,000.00")]
+    # Annex III's computed lines follow the headings they add up.
+    assert rows == [
+        ("1. Human resources", "7,500.00"),
+        ("2. Travel", "2,500.00"),
+        ("7. Subtotal of direct costs (1–6)", "10,000.00"),
+        ("9. Total direct eligible costs (7 + 8)", "10,000.00"),
+        ("11. Total eligible costs (9 + 10)", "10,000.00"),
+        ("Total", "10,000.00"),
+    ]
 
 
 def test_the_list_of_lines_shows_the_totals_of_what_it_lists(admin_client, budgets):
     url = reverse("admin:finance_budgetline_changelist")
     totals = re.compile(r"<tr><t[dh][^>]*>([^<]*)</t[dh]><t[dh]>([^<]*)</t[dh]></tr>")
     everything = totals.findall(admin_client.get(url).content.decode())
-    assert everything == [("1. Human resources", "17,500.00"), ("2. Travel", "2,500.00"), ("Total", "20,000.00")]
+    assert [everything[0], everything[1], everything[-1]] == [
+        ("1. Human resources", "17,500.00"),
+        ("2. Travel", "2,500.00"),
+        ("Total", "20,000.00"),
+    ]
     query = f"?budget__id__exact={budgets.approved.pk}&partner__id__exact={budgets.sanjuan.pk}"
     filtered = totals.findall(admin_client.get(url + query).content.decode())
-    assert filtered == [("1. Human resources", "1,500.00"), ("2. Travel", "2,500.00"), ("Total", "4,000.00")]
+    assert [filtered[0], filtered[1], filtered[-2], filtered[-1]] == [
+        ("1. Human resources", "1,500.00"),
+        ("2. Travel", "2,500.00"),
+        ("11. Total eligible costs (9 + 10)", "4,000.00"),
+        ("Total", "4,000.00"),
+    ]
     assert BudgetLine.objects.count() == 4
 
 

@@ -6,12 +6,13 @@ import pytest
 from django.utils import timezone
 
 from core.validators import REVIEW_NOTE_MAX_CHARS
-from finance.models import BudgetLine, ExchangeRate, Expenditure
+from finance.models import BudgetLine, ContingencyAuthorisation, CostCategory, ExchangeRate, Expenditure
 from tests.constraints import assert_db_refuses, assert_invalid
 from tests.factories import (
     ActivityFactory,
     BudgetFactory,
     BudgetLineFactory,
+    CostCategoryFactory,
     ExchangeRateFactory,
     ExpenditureFactory,
     PartnerFactory,
@@ -140,3 +141,37 @@ def test_an_expense_date_in_the_future_is_invalid_and_today_valid():
     expense.full_clean()
     expense.date_incurred = today + datetime.timedelta(days=1)
     assert_invalid(expense, "date_incurred", "The date cannot be in the future")
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"), [(7, "direct"), (9, "direct"), (11, "indirect"), (8, "indirect"), (10, "contingency")]
+)
+def test_a_heading_is_held_on_its_annex_iii_line(code, kind):
+    assert_db_refuses(lambda: CostCategory.objects.create(code=code, name="Sum", kind=kind))
+
+
+def test_an_expense_on_the_indirect_heading_is_invalid_unless_rejected_or_returned():
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    expense = ExpenditureFactory.build(partner=PartnerFactory(), category=indirect, author=UserFactory())
+    assert_invalid(expense, "category", "Indirect costs are not declared as expenses")
+    expense.status, expense.reviewer = Expenditure.Status.REJECTED, UserFactory()
+    expense.full_clean()
+
+
+def test_a_contingency_authorisation_is_dated_in_the_project_and_not_in_the_future():
+    partner = PartnerFactory()
+    authorisation = ContingencyAuthorisation(
+        partner=partner,
+        amount=Decimal("10.00"),
+        reference="AUT-1",
+        authorised_on=timezone.localdate() + datetime.timedelta(days=1),
+        authorised_by="EU Delegation",
+    )
+    assert_invalid(authorisation, "authorised_on")
+    authorisation.authorised_on = partner.project.start_date - datetime.timedelta(days=1)
+    assert_invalid(authorisation, "authorised_on", "inside the project period")
+    assert_db_refuses(
+        lambda: ContingencyAuthorisation.objects.create(
+            partner=partner, amount=Decimal("0"), reference="AUT-0", authorised_on=partner.project.start_date
+        )
+    )

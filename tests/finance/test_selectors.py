@@ -1,10 +1,12 @@
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
+from finance.annex import annex_lines
 from finance.models import Budget, CostCategory, EUPayment
-from finance.rules import eu_share_due, rule_checks
+from finance.rules import eu_share_due, indirect_flat_rate, rule_checks
 from finance.selectors import MoneyRow, budget_contract, budget_flexibility, finance_overview, pre_financing
 from tests.factories import (
     ActivityFactory,
@@ -41,7 +43,7 @@ def _check(checks, title):
 def test_indirect_costs_at_most_seven_percent_of_direct(indirect, ok):
     headings = [
         _heading(1, budget="1000", verified="1000.00"),
-        _heading(8, CostCategory.Kind.INDIRECT, budget="70", verified=indirect),
+        _heading(10, CostCategory.Kind.INDIRECT, budget="70", verified=indirect),
     ]
     check = _check(rule_checks(budget=_budget(), headings=headings), "Indirect costs verified")
     assert check.ok is ok
@@ -51,7 +53,7 @@ def test_indirect_costs_at_most_seven_percent_of_direct(indirect, ok):
 
 @pytest.mark.parametrize(("contingency", "ok"), [("49.99", True), ("50.00", True), ("50.01", False)])
 def test_contingency_reserve_at_most_five_percent_of_direct_costs(contingency, ok):
-    headings = [_heading(1, budget="1000.00"), _heading(7, CostCategory.Kind.CONTINGENCY, budget=contingency)]
+    headings = [_heading(1, budget="1000.00"), _heading(8, CostCategory.Kind.CONTINGENCY, budget=contingency)]
     assert _check(rule_checks(budget=_budget(), headings=headings), "Contingency reserve").ok is ok
 
 
@@ -64,8 +66,8 @@ def test_co_financing_rate(eu, ok):
 def test_eu_share_is_its_rate_of_eligible_costs_and_never_more_than_its_contribution():
     budget = _budget()
     assert eu_share_due([_heading(1, verified="1000.00")], budget) == D("800.00")
-    # Indirect costs count only up to 7 % of direct ones.
-    headings = [_heading(1, verified="1000.00"), _heading(8, CostCategory.Kind.INDIRECT, verified="100.00")]
+    # The indirect row holds its flat rate already (7 % of 1,000.00): 80 % of 1,070.00.
+    headings = [_heading(1, verified="1000.00"), _heading(10, CostCategory.Kind.INDIRECT, verified="70.00")]
     assert eu_share_due(headings, budget) == D("856.00")
     assert eu_share_due([_heading(1, verified="20000.00")], budget) == D("8000.00")
 
@@ -135,6 +137,123 @@ def test_overview_sums_budget_declared_and_verified_by_heading_partner_and_activ
     ]
     mine = finance_overview(project=project, partner=north, today=datetime.date(2026, 6, 1))
     assert (mine.totals.budget, mine.totals.verified, mine.checks) == (D("1000.00"), D("100.10"), [])
+
+
+@pytest.fixture
+def flat_rate_world():
+    """Two partners with direct, contingency and indirect lines, and expenses of every kind and status."""
+    project = ProjectFactory()
+    budget = BudgetFactory(project=project, total_eligible_cost=D("20000.00"), eu_contribution=D("16000.00"))
+    staff = CostCategoryFactory(code=1, name="Human resources")
+    contingency = CostCategoryFactory(code=8, name="Contingency reserve", kind=CostCategory.Kind.CONTINGENCY)
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    north, south = PartnerFactory(project=project), PartnerFactory(project=project)
+    activity = ActivityFactory(project=project, number=1)
+    for partner, category, amount, line_activity in [
+        (north, staff, "10000.00", activity),
+        (north, contingency, "400.00", None),
+        (north, indirect, "500.00", None),
+        (south, staff, "8000.00", None),
+        (south, indirect, "560.00", None),
+    ]:
+        BudgetLineFactory(budget=budget, partner=partner, category=category, amount=D(amount), activity=line_activity)
+    reviewer = UserFactory()
+    for partner, category, amount, status in [
+        (north, staff, "1000.00", "verified"),
+        (north, contingency, "234.56", "verified"),
+        (north, staff, "10.00", "submitted"),
+        (south, staff, "9000.00", "verified"),
+        (south, staff, "100.00", "submitted"),
+        # Declared as an expense before indirect costs became a flat rate: it never counts.
+        (north, indirect, "999.99", "verified"),
+    ]:
+        ExpenditureFactory(
+            partner=partner,
+            category=category,
+            amount=D(amount),
+            amount_eur=D(amount),
+            status=status,
+            reviewer=reviewer if status == "verified" else None,
+            activity=activity if category == staff and partner == north else None,
+        )
+    return SimpleNamespace(project=project, budget=budget, north=north, south=south, activity=activity)
+
+
+def test_indirect_costs_are_the_flat_rate_of_each_partners_direct_eligible_costs_within_its_line(flat_rate_world):
+    world = flat_rate_world
+    overview = finance_overview(project=world.project, partner=None, today=datetime.date(2026, 6, 1))
+    # North: 7 % of 1,000.00 + 234.56 = 86.4192, rounded down 86.41 (its line allows 500.00); declared, of
+    # 1,244.56: 87.1192, 87.11. South: 7 % of 9,000.00 = 630.00, capped by its line at 560.00, declared too.
+    [indirect] = [row for row in overview.headings if row.kind == CostCategory.Kind.INDIRECT]
+    assert (indirect.budget, indirect.declared, indirect.verified) == (D("1060.00"), D("647.11"), D("646.41"))
+    assert [(row.line, row.is_subtotal, row.budget, row.verified) for row in overview.annex] == [
+        (1, False, D("18000.00"), D("10000.00")),
+        (7, True, D("18000.00"), D("10000.00")),
+        (8, False, D("400.00"), D("234.56")),
+        (9, True, D("18400.00"), D("10234.56")),
+        (10, False, D("1060.00"), D("646.41")),
+        (11, True, D("19460.00"), D("10880.97")),
+    ]
+    assert overview.totals.verified == D("10880.97")
+    # 80 % of 10,880.97 = 8,704.776.
+    assert overview.eu_share_due == overview.pre_financing.used == D("8704.78")
+    assert {row.key: row.verified for row in overview.partners} == {
+        world.north: D("1320.97"),
+        world.south: D("9560.00"),
+    }
+    assert [(row.key, row.budget, row.verified) for row in overview.activities] == [
+        (world.activity, D("10000.00"), D("1000.00")),
+        (None, D("8400.00"), D("9234.56")),
+        (CostCategory.Kind.INDIRECT, D("1060.00"), D("646.41")),
+    ]
+
+
+def test_a_partner_sees_its_own_flat_rate_and_eu_share(flat_rate_world):
+    world = flat_rate_world
+    mine = finance_overview(project=world.project, partner=world.north, today=datetime.date(2026, 6, 1))
+    assert (mine.totals.budget, mine.totals.verified) == (D("10900.00"), D("1320.97"))
+    # 80 % of 1,320.97 = 1,056.776.
+    assert mine.eu_share_due == D("1056.78")
+
+
+def test_the_eu_share_stays_within_the_contribution_with_the_flat_rate(flat_rate_world):
+    world = flat_rate_world
+    Budget.objects.filter(pk=world.budget.pk).update(eu_contribution=D("8000.00"))
+    overview = finance_overview(project=world.project, partner=None, today=datetime.date(2026, 6, 1))
+    assert overview.eu_share_due == D("8000.00")
+
+
+@pytest.mark.parametrize(
+    ("direct", "ceiling", "indirect"),
+    [
+        ("1000.00", "500.00", "70.00"),
+        ("0.50", "1.00", "0.03"),
+        ("1234.56", "86.41", "86.41"),
+        ("9000.00", "560.00", "560.00"),
+    ],
+)
+def test_the_flat_rate_is_rounded_down_and_capped_by_the_line(direct, ceiling, indirect):
+    # 7 % of 0.50 is 0.035: two partners rounded up would make 0.08, over 7 % of their 1.00.
+    assert indirect_flat_rate(D(direct), rate=D("0.07"), ceiling=D(ceiling)) == D(indirect)
+
+
+def test_taxes_where_eligible_come_after_line_11_with_the_total_accepted_costs():
+    rows = [
+        MoneyRow(key=1, label="1", budget=D("1000.00"), verified=D("100.00"), kind="direct", line=1),
+        MoneyRow(key=10, label="10", budget=D("70.00"), verified=D("7.00"), kind="indirect", line=10),
+        MoneyRow(key=12, label="12", budget=D("30.00"), verified=D("3.00"), kind="taxes", line=12),
+    ]
+    lines = annex_lines(rows)
+    assert [(row.line, row.is_subtotal, row.budget, row.verified) for row in lines] == [
+        (1, False, D("1000.00"), D("100.00")),
+        (7, True, D("1000.00"), D("100.00")),
+        (9, True, D("1000.00"), D("100.00")),
+        (10, False, D("70.00"), D("7.00")),
+        (11, True, D("1070.00"), D("107.00")),
+        (12, False, D("30.00"), D("3.00")),
+        (13, True, D("1100.00"), D("110.00")),
+    ]
+    assert eu_share_due(rows, _budget()) == D("88.00")
 
 
 def test_the_contract_is_the_first_approved_version_or_else_the_first():

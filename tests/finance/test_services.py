@@ -15,7 +15,7 @@ from core.services import AlreadySaved
 from core.uploads import upload_check
 from finance import services
 from finance.exports import budget_annex_xlsx
-from finance.models import Budget, BudgetLine, EUPayment, ExchangeRate, Expenditure, Receipt
+from finance.models import Budget, BudgetLine, ContingencyAuthorisation, EUPayment, ExchangeRate, Expenditure, Receipt
 from finance.selectors import budget_annex
 from tests.factories import (
     ActivityFactory,
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 MARCH = datetime.date(2026, 3, 17)
 
 
-def _declare(partner, amount, actor=None, day=MARCH, **fields):
+def _declare(partner, amount, actor=None, day=MARCH, category=None, **fields):
     """Declare an expense with what a submission needs: supplier, document number and a receipt."""
     complete = {
         "supplier": "Catering Sur",
@@ -47,7 +47,7 @@ def _declare(partner, amount, actor=None, day=MARCH, **fields):
     return services.expenditure_create(
         actor=actor or staff_of(partner),
         partner=partner,
-        category=CostCategoryFactory(),
+        category=category or CostCategoryFactory(),
         date_incurred=day,
         description="Seminar catering",
         amount=Decimal(amount),
@@ -401,6 +401,143 @@ def test_a_partner_cannot_verify_even_with_the_checklist(db):
         services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)
 
 
+def _heading(code, kind):
+    names = {"indirect": "Indirect costs", "contingency": "Contingency reserve"}
+    return CostCategoryFactory(code=code, name=names[kind], kind=kind)
+
+
+def test_indirect_costs_cannot_be_declared_as_an_expense():
+    partner = PartnerFactory(currency="EUR")
+    with pytest.raises(ValidationError, match="Indirect costs are not declared as expenses") as refused:
+        _declare(partner, "100.00", category=_heading(10, "indirect"))
+    assert "category" in refused.value.message_dict
+    assert not Expenditure.objects.exists()
+
+
+def test_an_indirect_expense_declared_before_the_flat_rate_can_be_rejected_never_verified():
+    partner = PartnerFactory(currency="EUR")
+    director = director_of(partner.project)
+    legacy = ExpenditureFactory(partner=partner, category=_heading(10, "indirect"), status="submitted")
+    with pytest.raises(ValidationError, match="flat rate"):
+        services.expenditure_verify(actor=director, expenditure=legacy, checklist=Expenditure.CHECKLIST)
+    legacy.refresh_from_db()
+    assert legacy.status == "submitted"
+    services.expenditure_reject(actor=director, expenditure=legacy, note="Indirect costs are a flat rate.")
+    assert Expenditure.objects.get().status == "rejected"
+
+
+@pytest.fixture
+def contingency():
+    """A EUR partner whose contingency reserve holds 1,000.00, and the reserve's heading."""
+    partner = PartnerFactory(currency="EUR")
+    heading = _heading(8, "contingency")
+    BudgetLineFactory(budget=BudgetFactory(project=partner.project), partner=partner, category=heading)
+    return partner, heading
+
+
+def _authorise(partner, amount, reference="AUT-1"):
+    authorisation = ContingencyAuthorisation(
+        partner=partner,
+        amount=Decimal(amount),
+        reference=reference,
+        authorised_on=datetime.date(2026, 2, 2),
+        authorised_by="EU Delegation",
+    )
+    authorisation.full_clean()
+    authorisation.save()
+    return authorisation
+
+
+def test_contingency_needs_a_recorded_prior_authorisation(contingency):
+    partner, heading = contingency
+    with pytest.raises(ValidationError, match="none is recorded for"):
+        _declare(partner, "10.00", category=heading)
+    assert not Expenditure.objects.exists()
+
+
+def test_contingency_expenses_stay_within_what_is_authorised_for_the_partner(contingency):
+    partner, heading = contingency
+    _authorise(partner, "300.00")
+    _authorise(partner, "200.00", reference="AUT-2")
+    first = _declare(partner, "320.50", category=heading)
+    # 320.50 + 179.50 = 500.00, the two authorisations: allowed to the cent.
+    second = _declare(partner, "179.50", category=heading)
+    with pytest.raises(
+        ValidationError, match=r"EUR 500\.00, of which other expenses take EUR 500\.00: this one, EUR 0\.01"
+    ):
+        _declare(partner, "0.01", category=heading)
+    assert Expenditure.objects.count() == 2
+    # Another partner's authorisation is not this one's.
+    other = PartnerFactory(project=partner.project, currency="EUR")
+    with pytest.raises(ValidationError, match="none is recorded"):
+        _declare(other, "1.00", category=heading)
+    # A rejected expense gives its part back.
+    director = director_of(partner.project)
+    services.expenditure_submit(actor=staff_of(partner), expenditure=first)
+    services.expenditure_reject(actor=director, expenditure=first, note="No invoice.")
+    assert _declare(partner, "320.50", category=heading).amount_eur == Decimal("320.50")
+    assert second.pk
+
+
+def test_verification_checks_the_authorisation_again(contingency):
+    partner, heading = contingency
+    authorisation = _authorise(partner, "500.00")
+    staff, director = staff_of(partner), director_of(partner.project)
+    first = _declare(partner, "300.00", category=heading, actor=staff)
+    second = _declare(partner, "200.00", category=heading, actor=staff)
+    for expense in (first, second):
+        services.expenditure_submit(actor=staff, expenditure=expense)
+    services.expenditure_verify(actor=director, expenditure=first, checklist=Expenditure.CHECKLIST)
+    # The Contracting Authority cut its authorisation to 450.00 after the declarations.
+    ContingencyAuthorisation.objects.filter(pk=authorisation.pk).update(amount=Decimal("450.00"))
+    with pytest.raises(ValidationError, match=r"go EUR 50\.00 beyond it"):
+        services.expenditure_verify(actor=director, expenditure=second, checklist=Expenditure.CHECKLIST)
+    assert Expenditure.objects.get(pk=second.pk).status == "submitted"
+
+
+def test_authorisations_stay_within_the_contingency_reserve(contingency):
+    partner, _heading_row = contingency
+    _authorise(partner, "600.00")
+    with pytest.raises(ValidationError, match=r"EUR 1,000\.01, more than the contingency reserve .*EUR 1,000\.00"):
+        _authorise(partner, "400.01", reference="AUT-2")
+    _authorise(partner, "400.00", reference="AUT-2")
+    assert ContingencyAuthorisation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_contingency_expenses_declared_at_once_cannot_both_take_the_last_of_an_authorisation(contingency):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the partner's row lock is what PostgreSQL must show")
+    partner, heading = contingency
+    _authorise(partner, "500.00")
+    staff = staff_of(partner)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def declare():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            _declare(partner, "300.00", category=heading, actor=staff)
+            outcomes.append("saved")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=declare) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[1] == "saved" and "would go EUR 100.00 beyond it" in sorted(outcomes)[0]
+    assert Expenditure.objects.count() == 1
+
+
 # Importing a budget in the Annex III layout.
 @pytest.fixture
 def annex():
@@ -428,7 +565,7 @@ def annex():
     return SimpleNamespace(project=project, budget=budget, director=director_of(project), lead=lead, other=other)
 
 
-HEADINGS = [(1, "direct"), (2, "direct"), (8, "indirect")]
+HEADINGS = [(1, "direct"), (2, "direct"), (10, "indirect")]
 
 
 def _exported(annex) -> Workbook:
@@ -482,7 +619,7 @@ def test_an_imported_budget_is_a_new_draft_version_with_the_contracts_rules(anne
         (annex.lead, 1, None): Decimal("500.00"),
         (annex.lead, 1, 1): Decimal("400.00"),
         (annex.lead, 2, None): Decimal("250.50"),
-        (annex.lead, 8, None): Decimal("87.54"),
+        (annex.lead, 10, None): Decimal("87.54"),
         (annex.other, 1, None): Decimal("600.25"),
     }
     assert imported.history.get().history_user == annex.director

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from finance import services
-from finance.models import EUPayment, Expenditure, Receipt
+from finance.models import ContingencyAuthorisation, CostCategory, EUPayment, Expenditure, Receipt
 from tests.factories import (
     ActivityFactory,
     BudgetFactory,
@@ -435,7 +435,12 @@ def test_earlier_budget_versions_stay_readable(client, world):
     current = client.get(reverse("finance:budget"))
     assert current.context["budget"].version == first_version + 1
     first = client.get(reverse("finance:budget"), {"version": first_version})
-    assert [row.budget for row in first.context["headings"]] == [Decimal("3000.00")]
+    headings = first.context["headings"]
+    assert [row.budget for row in headings if not row.is_subtotal] == [Decimal("3000.00")]
+    # Annex III's lines 7, 9 and 11 follow, computed.
+    assert [(row.line, row.budget) for row in headings if row.is_subtotal] == [
+        (line, Decimal("3000.00")) for line in (7, 9, 11)
+    ]
     assert "superseded" in first.content.decode()
 
 
@@ -491,7 +496,8 @@ def test_directors_check_a_chosen_version_against_the_contract_and_partners_do_n
     mine = client.get(reverse("finance:budget"), {"version": draft.version})
     assert mine.context["flexibility"] is None
     assert 'id="flexibility"' not in mine.content.decode()
-    assert [row.budget for row in mine.context["headings"]] == [Decimal("500.00")]
+    # Only the partner's own line; the Annex III subtotals repeat it.
+    assert [row.budget for row in mine.context["headings"] if row.budget and not row.is_subtotal] == [Decimal("500.00")]
 
 
 def test_the_budget_page_of_another_version_keeps_its_query_count(client, world, django_assert_num_queries):
@@ -500,10 +506,10 @@ def test_the_budget_page_of_another_version_keeps_its_query_count(client, world,
     BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
     client.force_login(world.director)
     # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get(reverse("finance:budget"), {"version": draft.version})
     _grow(world, 10)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(reverse("finance:budget"), {"version": draft.version})
     assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
 
@@ -546,12 +552,12 @@ def _grow(world, times):
 @pytest.mark.parametrize(
     ("role", "url", "queries"),
     [
-        # session, user, visible projects, savepoint pair (5); membership; unread notifications; then the page's
-        # own reads: budget, then budget lines, expense sums and labels by heading, partner and activity, months,
-        # payments;
-        # the contract version (the current one here), the partner x heading table's budgets and costs;
-        ("director", "finance:overview", 21),
-        ("staff_a", "finance:overview", 14),
+        # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
+        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
+        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
+        # the contract version (the current one here), the partner x heading table's budgets and costs.
+        ("director", "finance:overview", 24),
+        ("staff_a", "finance:overview", 17),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
         ("observer", "finance:budget", 18),
         ("staff_a", "finance:budget", 14),
@@ -748,6 +754,41 @@ def test_a_receipt_previews_inline_for_its_partner_only(client, world):
     assert client.get(url + "?preview")["Content-Disposition"].startswith("inline")
     client.force_login(world.staff_a)
     assert client.get(url + "?preview").status_code == 404
+
+
+def test_the_expense_form_offers_no_indirect_heading_and_refuses_one_posted(client, world):
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    client.force_login(world.staff_a)
+    url = reverse("finance:expense-create")
+    offered = list(client.get(url).context["form"].fields["category"].queryset)
+    assert world.category in offered and indirect not in offered
+    response = client.post(url, _expense_form(world, category=indirect.pk))
+    assert "Indirect costs are not among them: they are a flat rate" in response.content.decode()
+    assert not Expenditure.objects.filter(category=indirect).exists()
+
+
+def test_each_partner_sees_only_its_own_contingency_authorisations(client, world):
+    reserve = CostCategoryFactory(code=8, name="Contingency reserve", kind=CostCategory.Kind.CONTINGENCY)
+    BudgetLineFactory(budget=world.project.budgets.get(), partner=world.partner_b, category=reserve)
+    for partner, amount in ((world.partner_a, "120.00"), (world.partner_b, "340.00")):
+        ContingencyAuthorisation.objects.create(
+            partner=partner,
+            amount=Decimal(amount),
+            reference=f"AUT-{amount}",
+            authorised_on=datetime.date(2026, 2, 2),
+            authorised_by="EU Delegation",
+        )
+    ExpenditureFactory(partner=world.partner_b, category=reserve, amount_eur=Decimal("40.00"), amount=Decimal("40.00"))
+    client.force_login(world.staff_b)
+    mine = client.get(reverse("finance:overview")).context["overview"].contingency
+    # B's draft of 40.00 takes its part of B's 340.00: 300.00 left.
+    assert [(row.partner, row.authorised, row.committed, row.available) for row in mine] == [
+        (world.partner_b, Decimal("340.00"), Decimal("40.00"), Decimal("300.00"))
+    ]
+    client.force_login(world.director)
+    page = client.get(reverse("finance:overview"))
+    assert {row.partner for row in page.context["overview"].contingency} == {world.partner_a, world.partner_b}
+    assert 'id="contingency"' in page.content.decode()
 
 
 def _annex_file(client, world, **cells):

@@ -99,4 +99,4 @@ def test_both_dashboards_flag_the_overdue_sal(client, cocap):
     assert [p.number for p in dashboard_director(user=director, project=cocap, today=today)["overdue"]] == [1]
     if timezone.localdate() > datetime.date(2026, 8, 29):
         client.force_login(director)
-        assert "SAL 1 was due 08/29/2026 and is not approved yet." in client.get(reverse("home")).content.decode()
+        assert "SAL 1 was due 29/08/2026 and is not approved yet." in client.get(reverse("home")).content.decode()

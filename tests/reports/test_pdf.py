@@ -35,7 +35,7 @@ def test_the_pdf_has_a_cover_contents_and_numbered_pages(draft):
     assert f"page 1 of {pages}" in text and f"page {pages} of {pages}" in text
     assert "COCAP – SAL 1, version 1" in text
     assert "Seminario a San Juan con 12 imprenditori." in text
-    assert "1,350.55" in text and "1,070.47" in text
+    assert "1,320.55" in text and "1,056.44" in text
 
 
 def test_partner_text_with_html_is_printed_as_text_not_markup(sal_world, draft):

@@ -33,6 +33,10 @@ def _by_label(rows):
     return {row["label"]: row for row in rows}
 
 
+def headings_of(finance):
+    return _by_label(finance["headings"])
+
+
 @pytest.fixture
 def late_expense(sal_world):
     """San Juan's EUR 300.00 of 1 April 2026, still submitted while SAL 1 is prepared."""
@@ -44,19 +48,22 @@ def test_an_expense_verified_after_sal_1_is_reported_by_sal_2_as_from_earlier_pe
 ):
     first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
     frozen = first.snapshot["finance"]
-    assert frozen["totals"]["verified_in_period"] == frozen["totals"]["verified"] == "1350.55"
-    assert frozen["eu_share_in_period"] == "1070.47"
+    # 1,250.55 direct costs and the lead's indirect costs, 7 % of its 1,000.00: 70.00.
+    assert frozen["totals"]["verified_in_period"] == frozen["totals"]["verified"] == "1320.55"
+    assert frozen["eu_share_in_period"] == "1056.44"
 
     expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     finance = progress_report_figures(
         ProgressReport.objects.create(period=sal_world.period2, language="en", created_by=sal_world.director)
     )["finance"]
 
-    # In SAL 2: July's 500.00 and April's 300.00, the latter from earlier periods.
-    assert finance["totals"]["verified_in_period"] == "800.00"
+    # In SAL 2: July's 500.00 and April's 300.00, the latter from earlier periods, and the lead's flat rate
+    # on its 500.00: 7 % of 1,500.00 less the 70.00 of SAL 1, 35.00 (San Juan has no indirect budget).
+    assert finance["totals"]["verified_in_period"] == "835.00"
     assert finance["totals"]["verified_earlier_periods"] == "300.00"
-    # 1,350.55 reported by SAL 1 + 800.00 = 2,150.55, which SAL 1 + SAL 2 in the period add up to.
-    assert finance["totals"]["verified"] == "2150.55"
+    # 1,320.55 reported by SAL 1 + 835.00 = 2,155.55, which SAL 1 + SAL 2 in the period add up to.
+    assert finance["totals"]["verified"] == "2155.55"
+    assert headings_of(finance)["10. Indirect costs"]["verified_in_period"] == "35.00"
     headings = _by_label(finance["headings"])
     assert headings["1. Human resources"]["verified_in_period"] == "800.00"
     assert headings["1. Human resources"]["verified_earlier_periods"] == "300.00"
@@ -68,20 +75,20 @@ def test_an_expense_verified_after_sal_1_is_reported_by_sal_2_as_from_earlier_pe
     )
     assert partners["San Juan"]["verified"] == "550.55"
     assert (partners["Veneto"]["verified_in_period"], partners["Veneto"]["verified_earlier_periods"]) == (
-        "500.00",
+        "535.00",
         "0.00",
     )
-    # 2,050.55 direct + 100.00 indirect (under its 143.54 cap) = 2,150.55; 80 % = 1,720.44, of which 1,070.47
-    # was SAL 1's: 649.97 in SAL 2, and 1,070.47 + 649.97 = 1,720.44.
-    assert finance["eu_share_due"] == "1720.44"
-    assert finance["eu_share_in_period"] == "649.97"
+    # 2,050.55 direct + 105.00 flat-rate indirect = 2,155.55; 80 % = 1,724.44, of which 1,056.44
+    # was SAL 1's: 668.00 in SAL 2, and 1,056.44 + 668.00 = 1,724.44.
+    assert finance["eu_share_due"] == "1724.44"
+    assert finance["eu_share_in_period"] == "668.00"
     first.refresh_from_db()
     assert first.snapshot["finance"] == frozen
 
 
 def test_approval_records_what_each_sal_reports_once(sal_world, late_expense, django_capture_on_commit_callbacks):
     first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
-    assert _reported(first) == [Decimal("100.00"), Decimal("250.55"), Decimal("1000.00")]
+    assert _reported(first) == [Decimal("250.55"), Decimal("1000.00")]
     expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     second = _approve(sal_world, sal_world.period2, django_capture_on_commit_callbacks)
     assert _reported(second) == [Decimal("300.00"), Decimal("500.00")]
@@ -107,7 +114,7 @@ def test_in_period_figures_of_sal_1_to_n_add_up_to_sal_ns_cumulative(
             for label, row in _by_label(cumulative[key]).items():
                 in_periods = sum(Decimal(r[label]["verified_in_period"]) for r in rows if label in r)
                 assert in_periods == Decimal(row["verified"]), (key, label)
-    assert (sals[1]["totals"]["verified"], sals[1]["eu_share_due"]) == ("2150.55", "1720.44")
+    assert (sals[1]["totals"]["verified"], sals[1]["eu_share_due"]) == ("2155.55", "1724.44")
 
 
 def test_a_correcting_version_reports_again_what_its_period_reported(
@@ -117,14 +124,15 @@ def test_a_correcting_version_reports_again_what_its_period_reported(
     expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     correction = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
     finance = correction.snapshot["finance"]
-    # Version 2 reports version 1's 1,350.55 and, first approved after its verification, April's 300.00.
-    assert finance["totals"]["verified_in_period"] == finance["totals"]["verified"] == "1650.55"
+    # Version 2 reports version 1's 1,320.55 and, first approved after its verification, April's 300.00.
+    assert finance["totals"]["verified_in_period"] == finance["totals"]["verified"] == "1620.55"
     assert finance["totals"]["verified_earlier_periods"] == "0.00"
     assert correction.reported_expenses.get().expenditure == late_expense
     later = progress_report_figures(
         ProgressReport.objects.create(period=sal_world.period2, language="en", created_by=sal_world.director)
     )["finance"]
-    assert (later["totals"]["verified_in_period"], later["totals"]["verified"]) == ("500.00", "2150.55")
+    # July's 500.00 and the lead's flat rate on it, 35.00.
+    assert (later["totals"]["verified_in_period"], later["totals"]["verified"]) == ("535.00", "2155.55")
 
 
 def test_a_snapshot_of_schema_1_still_renders_without_the_earlier_periods_column(
@@ -141,7 +149,7 @@ def test_a_snapshot_of_schema_1_still_renders_without_the_earlier_periods_column
             del row["verified_earlier_periods"]
     ProgressReport.objects.filter(pk=report.pk).update(snapshot=snapshot)
     page = client.get(f"/sal/{report.pk}/").content.decode()
-    assert "1,350.55" in page or "1.350,55" in page
+    assert "1,320.55" in page or "1.320,55" in page
     assert "from earlier periods" not in page
     report.refresh_from_db()
     assert progress_report_document(report)["figures"]["schema"] == 1
@@ -161,7 +169,7 @@ def test_sals_approved_before_the_rows_existed_get_them_by_approval_order(
 
     backfill.record_what_approved_sals_reported(django_apps, None)
 
-    assert _reported(first) == [Decimal("100.00"), Decimal("250.55"), Decimal("1000.00")]
+    assert _reported(first) == [Decimal("250.55"), Decimal("1000.00")]
     assert _reported(second) == [Decimal("300.00"), Decimal("500.00")]
 
 
@@ -203,5 +211,5 @@ def test_an_expense_verified_while_the_sal_is_approved_is_in_its_snapshot_only_i
     draft.refresh_from_db()
     in_snapshot = draft.snapshot["finance"]["totals"]["verified_in_period"]
     reported = draft.reported_expenses.filter(expenditure=late_expense).exists()
-    # Either SAL 1 reports the 300.00 (1,350.55 + 300.00) and records it, or neither, and SAL 2 will.
-    assert (in_snapshot, reported) in (("1650.55", True), ("1350.55", False))
+    # Either SAL 1 reports the 300.00 (1,320.55 + 300.00) and records it, or neither, and SAL 2 will.
+    assert (in_snapshot, reported) in (("1620.55", True), ("1320.55", False))

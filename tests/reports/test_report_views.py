@@ -39,7 +39,8 @@ def test_director_prepares_edits_and_approves_a_sal(client, sal_world, django_ca
     assert response.redirect_chain[-1][0] == reverse("reports:report-detail", args=[report.pk])
     content = response.content.decode()
     assert "Draft created" in content and "DRAFT – figures change until approval" in content
-    assert "1,350.55" in content and 'id="approve-form"' in content
+    assert "1,320.55" in content and 'id="approve-form"' in content
+    assert "Indirect costs are no expense: they are 7 % of each partner" in content
 
     response = client.post(
         reverse("reports:report-detail", args=[report.pk]),
@@ -176,7 +177,7 @@ def test_verification_by_file_and_by_hash(client, sal_world, approved):
     pdf = approved.pdf.read()
     response = client.post(reverse("reports:report-verify"), {"pdf": SimpleUploadedFile("sal.pdf", pdf)})
     assert "This is the PDF of COCAP SAL 1, version 1" in response.content.decode()
-    tampered = pdf.replace(b"1,350.55", b"9,350.55") + b"%"
+    tampered = pdf.replace(b"1,320.55", b"9,320.55") + b"%"
     response = client.post(reverse("reports:report-verify"), {"pdf": SimpleUploadedFile("sal.pdf", tampered)})
     assert "No approved SAL of your projects has this fingerprint" in response.content.decode()
     response = client.post(reverse("reports:report-verify"), {"sha256": "  " + approved.pdf_sha256.upper()})
@@ -203,6 +204,7 @@ def test_xlsx_companion_has_the_tables_with_the_page_totals(client, sal_world, a
         "Highlights",
         "By heading",
         "By partner",
+        "Exchange rates",
         "EU rule checks",
         "Pending",
     ]
@@ -210,7 +212,7 @@ def test_xlsx_companion_has_the_tables_with_the_page_totals(client, sal_world, a
     assert heading_rows[-1][0] == "Total"
     assert heading_rows[0][3] == "Of which from earlier periods (EUR)"
     assert heading_rows[-1][3] == 0 and approved.snapshot["finance"]["totals"]["verified_earlier_periods"] == "0.00"
-    assert str(heading_rows[-1][4]) == approved.snapshot["finance"]["totals"]["verified"] == "1350.55"
+    assert str(heading_rows[-1][4]) == approved.snapshot["finance"]["totals"]["verified"] == "1320.55"
     assert [row[1] for row in workbook["Actions"].values][1:] == ["1.1", "1.2"]
 
 
@@ -246,7 +248,7 @@ def _grow(world, times):
     [
         ("director", "list", 9),
         ("observer", "list", 9),
-        ("director", "draft", 28),
+        ("director", "draft", 31),
         ("director", "approved", 7),
         ("observer", "approved", 7),
     ],

@@ -20,7 +20,7 @@ def test_a_period_not_ended_is_not_prepared_unless_a_draft_is_chosen(sal_world):
             actor=sal_world.director, period=sal_world.period2, language="en", today=D(2026, 12, 31)
         )
     assert refusal.value.messages == [
-        "The period of SAL 2 ends on 12/31/2026: the SAL is prepared after that. To see its figures so far, "
+        "The period of SAL 2 ends on 31/12/2026: the SAL is prepared after that. To see its figures so far, "
         "start a draft before the end, which is marked as such."
     ]
     assert not ProgressReport.objects.exists()

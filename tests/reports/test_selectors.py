@@ -53,16 +53,28 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
         "verified_earlier_periods": "0.00",
         "verified": "1250.55",
         "percent": "12.5",
+        "subtotal": False,
     }
-    assert headings["8. Indirect costs"]["verified"] == "100.00"
+    # Indirect costs are the flat rate of the lead's verified direct costs: 7 % of 1,000.00 (San Juan has no
+    # indirect budget, so none).
+    assert headings["10. Indirect costs"]["verified"] == "70.00"
+    assert [(row["label"].split(".")[0], row["verified"], row["subtotal"]) for row in finance["headings"]] == [
+        ("1", "1250.55", False),
+        ("7", "1250.55", True),
+        ("9", "1250.55", True),
+        ("10", "70.00", False),
+        ("11", "1320.55", True),
+    ]
     partners = _by_label(finance["partners"])
-    assert partners["Veneto"]["verified"] == "1100.00"
+    assert partners["Veneto"]["verified"] == "1070.00"
     assert partners["San Juan"]["verified"] == "250.55"
-    assert finance["totals"]["verified"] == finance["totals"]["verified_in_period"] == "1350.55"
-    # Indirect costs count up to 7 % of direct ones: 1,250.55 + 87.54 = 1,338.09 eligible; 80 % is 1,070.47.
-    assert finance["eu_share_due"] == finance["eu_share_in_period"] == "1070.47"
+    assert finance["totals"]["verified"] == finance["totals"]["verified_in_period"] == "1320.55"
+    # 1,250.55 + 70.00 = 1,320.55 eligible; 80 % is 1,056.44.
+    assert finance["eu_share_due"] == finance["eu_share_in_period"] == "1056.44"
     indirect = next(c for c in finance["checks"] if c["title"] == "Indirect costs verified")
-    assert not indirect["ok"]
+    assert indirect["ok"]
+    assert finance["indirect_rate_percent"] == "7.0"
+    assert finance["verified_by_month"] == ["0.00", "0.00", "1000.00", "0.00", "0.00", "250.55"]
     # Flexibility: 1,250.55 verified in 6 of 36 months projects 7,503.30, 24.97 % under the contract's 10,000.00.
     version, projection = finance["checks"][-2:]
     assert (version["title"], version["ok"]) == ("Budget version 1 against the contract (version 1)", True)
@@ -70,7 +82,6 @@ def test_sal_money_is_verified_costs_in_the_period_and_to_its_end_with_the_eu_sh
     assert projection["figures"] == (
         "1. Human resources: -EUR 2,496.70 (-24.97 %), EUR 996.70 beyond the EUR 1,500.00 allowed"
     )
-    assert finance["verified_by_month"] == ["0.00", "0.00", "1000.00", "0.00", "0.00", "350.55"]
 
 
 def test_second_sal_separates_the_period_from_the_cumulative_figures(sal_world, django_capture_on_commit_callbacks):
@@ -79,11 +90,13 @@ def test_second_sal_separates_the_period_from_the_cumulative_figures(sal_world, 
         progress_report_approve(actor=sal_world.director, report=first, revision=first.revision)
     figures = progress_report_figures(_draft(sal_world, sal_world.period2))
     finance = figures["finance"]
-    assert finance["totals"]["verified_in_period"] == "500.00"
-    assert finance["totals"]["verified"] == "1850.55"
-    # 1,750.55 direct + 100.00 indirect (under its 122.54 cap) = 1,850.55; 80 % = 1,480.44, of which 1,070.47 before.
-    assert finance["eu_share_due"] == "1480.44"
-    assert finance["eu_share_in_period"] == "409.97"
+    # July's 500.00 and the lead's flat rate on it, 35.00.
+    assert finance["totals"]["verified_in_period"] == "535.00"
+    assert finance["totals"]["verified"] == "1855.55"
+    # 1,750.55 direct + 105.00 indirect (7 % of the lead's 1,500.00) = 1,855.55; 80 % = 1,484.44, of which 1,056.44
+    # before: 428.00 = 80 % of 535.00.
+    assert finance["eu_share_due"] == "1484.44"
+    assert finance["eu_share_in_period"] == "428.00"
     assert figures["activities"][0]["actions"][0]["progress"] == 90
 
 
@@ -104,7 +117,7 @@ def test_sal_figures_are_plain_json_in_the_report_language(sal_world):
     figures = progress_report_figures(_draft(sal_world, sal_world.period1, language="it"))
     assert json.loads(json.dumps(figures)) == figures
     indirect = next(check for check in figures["finance"]["checks"] if check["title"] == "Costi indiretti verificati")
-    assert indirect["figures"].startswith("EUR 100,00 = 8,00 % dei costi diretti EUR 1.250,55")
+    assert indirect["figures"].startswith("EUR 70,00 = 5,60 % dei costi diretti EUR 1.250,55")
 
 
 def test_approved_sal_document_is_read_from_its_snapshot(sal_world, django_assert_num_queries):
@@ -128,6 +141,7 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ProgressEntryFactory(action=action, partner=sal_world.lead, status="approved", reviewer=sal_world.director)
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
-    # The indicators, their partners' values and the directors' measurements (3), the contract version (1).
-    with django_assert_num_queries(21):
+    # The indicators' values (3), the flat-rate indirect costs (2), the contract version (1), the report's facts
+    # and sections (2), the exchange rates used (1).
+    with django_assert_num_queries(24):
         progress_report_document(report)

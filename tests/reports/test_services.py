@@ -65,7 +65,7 @@ def test_an_approved_sal_never_changes_when_the_data_does(sal_world, django_capt
     approved.refresh_from_db()
     assert approved.snapshot == snapshot
     assert approved.pdf_sha256 == sha and approved.pdf.read() == pdf
-    assert approved.snapshot["finance"]["totals"]["verified"] == "1350.55"
+    assert approved.snapshot["finance"]["totals"]["verified"] == "1320.55"
 
 
 def test_two_directors_approving_the_same_draft_give_one_approval(sal_world, django_capture_on_commit_callbacks):
