@@ -88,6 +88,8 @@ class ReviewForm(forms.Form):
         rows=3,
         help_text=_("Required when you return the entry: say what needs fixing."),
     )
+    # The confirmation page's button sends it: an approval is asked for once more before it is made.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class EntryFilterForm(ListFilterForm):

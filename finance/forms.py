@@ -90,6 +90,13 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
 
 
 class ReviewForm(forms.Form):
+    checklist = forms.MultipleChoiceField(
+        label=_("Checks"),
+        choices=[(field, Expenditure._meta.get_field(field).verbose_name) for field in Expenditure.CHECKLIST],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Every check is needed to verify; what you tick is recorded with your decision."),
+    )
     note = LimitedTextField(
         label=_("Note to the partner"),
         required=False,

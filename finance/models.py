@@ -326,6 +326,14 @@ class Expenditure(Reviewed):
         verbose_name=_("reviewer"),
     )
 
+    # The director's checklist, recorded with the decision (and in the history); all of it is needed to verify.
+    check_eligible = models.BooleanField(_("eligible cost"), default=False)
+    check_receipt_matches = models.BooleanField(_("receipt matches the amount"), default=False)
+    check_within_budget_line = models.BooleanField(_("within the budget line"), default=False)
+    check_date_within_project = models.BooleanField(_("date within the project"), default=False)
+
+    CHECKLIST = ("check_eligible", "check_receipt_matches", "check_within_budget_line", "check_date_within_project")
+
     objects = ExpenditureQuerySet.as_manager()
     history = HistoricalRecords()
 

@@ -656,6 +656,13 @@ def expenditure_list(
     return expenses
 
 
+def expenditure_verification_queue(*, user, project: Project) -> QuerySet[Expenditure]:
+    """Return the project's submitted expenses the user may see, oldest first: what the directors verify next."""
+    return expenditure_list(user=user, project=project, status=Expenditure.Status.SUBMITTED).order_by(
+        "updated_at", "id"
+    )
+
+
 def expenditure_statement_list(*, user, project: Project, partner: Partner | None) -> QuerySet[Expenditure]:
     """Return the declared expenses the user may see, of `partner` or all, by heading then date, for the statement."""
     expenses = expenditure_list(user=user, project=project, partner=partner).declared()

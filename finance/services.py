@@ -12,12 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
 from core.formatters import CENT, ZERO, cents, money_text, rate_text
-from core.mail import notify_on_commit
+from core.mail import notify
+from core.models import Notification
 from core.services import (
     attachment_delete,
     attachments_store,
@@ -394,8 +396,13 @@ def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
     for receipt in locked.receipts.all():
         attachment_delete(receipt, actor)
     if locked.status == Expenditure.Status.RETURNED and locked.reviewer is not None:
-        notify_on_commit(
+        notify(
             recipients=[locked.reviewer],
+            actor=actor,
+            verb=Notification.Verb.WITHDRAWN,
+            target=locked,
+            summary=_expense_summary(locked),
+            link="",
             subject=_("COCAP: the returned expense was withdrawn: %(description)s")
             % {"description": locked.description[:60]},
             template="finance/email/expenditure_deleted.txt",
@@ -424,6 +431,26 @@ def _review(expenditure: Expenditure, *, actor, to, allowed_from, note="", prepa
     )
 
 
+def _prepare_submission(expenditure: Expenditure):
+    """Refuse an expense without what a verification needs; start the director's checklist afresh."""
+    missing = []
+    if not expenditure.supplier.strip():
+        missing.append(_("the supplier"))
+    if not expenditure.document_ref.strip():
+        missing.append(_("the document number"))
+    if not expenditure.receipts.exists():
+        missing.append(_("a receipt (a scan or photo of the invoice)"))
+    if missing:
+        raise ValidationError(
+            _("Before submitting, add %(missing)s: edit the expense, then submit it again.")
+            % {"missing": ", ".join(missing)},
+            code="incomplete",
+        )
+    for item in Expenditure.CHECKLIST:
+        setattr(expenditure, item, False)
+    _fix_and_check(expenditure)
+
+
 @transaction.atomic
 def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     """Send a draft or returned expense for verification, at the rate the table holds now."""
@@ -435,10 +462,15 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
         actor=actor,
         to=Expenditure.Status.SUBMITTED,
         allowed_from=EDITABLE_STATUSES,
-        prepare=_fix_and_check,
+        prepare=_prepare_submission,
     )
-    notify_on_commit(
+    notify(
         recipients=director_list(project=expenditure.partner.project),
+        actor=actor,
+        verb=Notification.Verb.SUBMITTED,
+        target=expenditure,
+        summary=_expense_summary(expenditure),
+        link=_expense_link(expenditure),
         subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
         template="finance/email/expenditure_submitted.txt",
         context={"expenditure": expenditure, "actor": actor},
@@ -446,21 +478,52 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     return expenditure
 
 
+def _expense_summary(expenditure: Expenditure) -> str:
+    return f"{expenditure.description[:120]} ({expenditure.amount} {expenditure.currency})"
+
+
+def _expense_link(expenditure: Expenditure) -> str:
+    return reverse("finance:expense-detail", args=[expenditure.pk])
+
+
 def _require_director(actor, expenditure: Expenditure):
     if not user_can_direct(actor, expenditure.partner.project):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
-def _decide(expenditure, *, actor, to, note, subject, missing_note=None, prepare=None):
-    """Record a director's decision and tell the author; `missing_note` is the refusal when a reason is required."""
+def _decide(expenditure, *, actor, to, note, subject, checklist=(), missing_note=None, prepare=None):
+    """Record a director's decision with the checklist items ticked, and tell the author.
+
+    `missing_note` is the refusal when a reason is required.
+    """
     _require_director(actor, expenditure)
     if missing_note is not None and not note.strip():
         raise ValidationError({"review_note": missing_note}, code="required")
+    unknown = set(checklist) - set(Expenditure.CHECKLIST)
+    if unknown:
+        raise ValueError(f"Not checklist items: {sorted(unknown)}")
+
+    def record_checklist(locked):
+        for item in Expenditure.CHECKLIST:
+            setattr(locked, item, item in checklist)
+        if prepare is not None:
+            prepare(locked)
+
     expenditure = _review(
-        expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note, prepare=prepare
+        expenditure,
+        actor=actor,
+        to=to,
+        allowed_from=(Expenditure.Status.SUBMITTED,),
+        note=note,
+        prepare=record_checklist,
     )
-    notify_on_commit(
+    notify(
         recipients=[expenditure.author],
+        actor=actor,
+        verb=Notification.Verb(to),
+        target=expenditure,
+        summary=_expense_summary(expenditure),
+        link=_expense_link(expenditure),
         subject=subject % {"description": expenditure.description[:60]},
         template="finance/email/expenditure_reviewed.txt",
         context={"expenditure": expenditure},
@@ -469,39 +532,57 @@ def _decide(expenditure, *, actor, to, note, subject, missing_note=None, prepare
 
 
 @transaction.atomic
-def expenditure_verify(*, actor, expenditure: Expenditure, note: str = "") -> Expenditure:
-    """Accept a submitted expense as eligible; it counts towards the EU share."""
+def expenditure_verify(*, actor, expenditure: Expenditure, checklist=(), note: str = "") -> Expenditure:
+    """Accept a submitted expense as eligible, every checklist item ticked; it counts towards the EU share."""
+    _require_director(actor, expenditure)
+    unchecked = [
+        str(Expenditure._meta.get_field(item).verbose_name) for item in Expenditure.CHECKLIST if item not in checklist
+    ]
+    if unchecked:
+        raise ValidationError(
+            {
+                "checklist": _(
+                    "Tick every check before verifying; still open: %(unchecked)s. If one fails, return or reject "
+                    "the expense with a note."
+                )
+                % {"unchecked": ", ".join(unchecked)}
+            },
+            code="checklist",
+        )
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.VERIFIED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense verified: %(description)s"),
         prepare=_check_verifiable,
     )
 
 
 @transaction.atomic
-def expenditure_reject(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
+def expenditure_reject(*, actor, expenditure: Expenditure, note: str, checklist=()) -> Expenditure:
     """Refuse a submitted expense as ineligible, with the reason."""
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.REJECTED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense rejected: %(description)s"),
         missing_note=_("Say why the expense is not eligible."),
     )
 
 
 @transaction.atomic
-def expenditure_return(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
+def expenditure_return(*, actor, expenditure: Expenditure, note: str, checklist=()) -> Expenditure:
     """Send a submitted expense back to its partner to fix, with the reason."""
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.RETURNED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense returned for changes: %(description)s"),
         missing_note=_("Say what needs fixing when you return an expense."),
     )

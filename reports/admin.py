@@ -44,6 +44,13 @@ class ProgressReportAdmin(HistoryAdmin):
         "approved_at",
         "created_by",
         "created_at",
+        # The financial report is written in the portal, beside the variances it explains.
+        "other_donors_eur",
+        "in_kind_eur",
+        "interest_eur",
+        "funding_note",
+        "forecast_eur",
+        "forecast_note",
     ]
 
     def has_add_permission(self, request):

@@ -17,6 +17,8 @@ VERIFY_MAX_BYTES = 100 * 1024 * 1024
 
 class ProgressReportCreateForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
+    # Only the button that starts a draft of a period still running sends it: a deliberate choice.
+    before_period_end = forms.BooleanField(required=False)
 
 
 class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
@@ -37,6 +39,8 @@ class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
 
 class ProgressReportApproveForm(forms.Form):
     revision = RevisionField()
+    # The approval page asks first; its confirmation button sends this.
+    confirmed = forms.BooleanField(required=False)
 
 
 class VerifyForm(forms.Form):

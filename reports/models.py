@@ -57,6 +57,10 @@ class ReportingPeriod(models.Model):
             "end": self.end.isoformat(),
         }
 
+    def has_ended(self, today) -> bool:
+        """Tell whether the period is over by `today`: its last day has gone by."""
+        return self.end < today
+
     def clean(self):
         if self.project_id and self.start and self.end:
             project = self.project
@@ -130,6 +134,9 @@ class ProgressReport(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # A director may start a draft while the period runs, to see its figures so far; it is marked as such and
+    # can be approved only once the period has ended.
+    before_period_end = models.BooleanField(_("started before the period ended"), default=False)
     # The financial report's figures the data cannot give: other funding, and the forecast of the next period.
     other_donors_eur = models.DecimalField(
         _("other donors (EUR)"),

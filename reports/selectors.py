@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -34,6 +34,8 @@ from finance.selectors import (
     budget_current,
     budget_flexibility,
     exchange_rates_used,
+    expenditure_list,
+    expenditure_verification_queue,
     indirect_by_partner,
     money_by,
     partner_list_with_money,
@@ -99,31 +101,69 @@ def reporting_periods_upcoming(*, project: Project, today: datetime.date, limit:
     return list(ReportingPeriod.objects.filter(project=project, due_date__gte=today).order_by("due_date")[:limit])
 
 
+def _with_approved_report(periods: QuerySet[ReportingPeriod]) -> QuerySet[ReportingPeriod]:
+    approved = ProgressReport.objects.filter(period=OuterRef("pk"), status=ProgressReport.Status.APPROVED)
+    return periods.annotate(has_approved=Exists(approved))
+
+
+def reporting_periods_overdue(*, project: Project, today: datetime.date) -> list[ReportingPeriod]:
+    """Return the periods whose SAL is overdue: the due date has passed and no version is approved. One query."""
+    periods = ReportingPeriod.objects.filter(project=project, due_date__lt=today)
+    return list(_with_approved_report(periods).filter(has_approved=False).order_by("number"))
+
+
+def money_at_a_glance(*, project: Project) -> dict | None:
+    """Return the project's budget, declared and verified EUR and the EU share due, or None without a budget."""
+    budget = budget_current(project=project)
+    if budget is None:
+        return None
+    headings = money_by(
+        "category",
+        lines=BudgetLine.objects.filter(budget=budget),
+        expenses=Expenditure.objects.for_project(project),
+    )
+    return {
+        "budget": budget.total_eligible_cost,
+        "declared": sum((h.declared for h in headings), ZERO),
+        "verified": sum((h.verified for h in headings), ZERO),
+        "eu_share_due": eu_share_due(headings, budget),
+    }
+
+
 def dashboard_partner(*, user, project: Project, partner: Partner, today: datetime.date) -> dict:
-    """What partner staff need: their actions, drafts, returned entries and the next due dates."""
+    """What partner staff need: their actions, entries and expenses to fix or finish, overdue SALs, due dates."""
     mine = progress_entry_list(user=user, project=project, partner=partner)
     elapsed = project.elapsed_months(today)
     actions = list(recordable_actions(partner=partner))
     for action in actions:
         action.late = is_late(action.progress or 0, action.start_month, action.end_month, elapsed)
+    expenses = expenditure_list(user=user, project=project, partner=partner)
     return {
         "partner": partner,
         "actions": actions,
         "drafts": list(mine.filter(status=ProgressEntry.Status.DRAFT)[:10]),
         "returned": list(mine.filter(status=ProgressEntry.Status.RETURNED)[:10]),
         "submitted": list(mine.filter(status=ProgressEntry.Status.SUBMITTED)[:10]),
+        "expenses_returned": list(expenses.filter(status=Expenditure.Status.RETURNED)[:10]),
+        "expenses_draft": list(expenses.filter(status=Expenditure.Status.DRAFT)[:10]),
         "periods": reporting_periods_upcoming(project=project, today=today),
+        "overdue": reporting_periods_overdue(project=project, today=today),
     }
 
 
 def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
-    """What directors need: the review queue, activities against time, and the latest changes."""
+    """What directors need: the review and verification queues, the money, activities against time, what changed."""
     entries = progress_entry_list(user=user, project=project)
     queue = progress_entry_review_queue(user=user, project=project)
+    verification = expenditure_verification_queue(user=user, project=project)
     activities = activity_list_with_schedule(project=project, today=today)
     return {
         "queue": list(queue[:10]),
         "queue_count": queue.count(),
+        "verification": list(verification[:10]),
+        "verification_count": verification.count(),
+        "money": money_at_a_glance(project=project),
+        "overdue": reporting_periods_overdue(project=project, today=today),
         "activities": activities,
         "late_count": sum(1 for activity in activities if activity.late),
         "recent": list(entries.exclude(status=ProgressEntry.Status.DRAFT).order_by("-updated_at", "-id")[:10]),
@@ -131,14 +171,22 @@ def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
     }
 
 
-def reporting_period_list_with_reports(*, user, project: Project) -> list[ReportingPeriod]:
-    """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first."""
+def reporting_period_list_with_reports(*, user, project: Project, today: datetime.date) -> list[ReportingPeriod]:
+    """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first.
+
+    Each also tells whether it has `ended` by `today`, and whether its SAL is `overdue`: due before today and
+    with no approved version.
+    """
     reports = ProgressReport.objects.visible_to(user).defer("snapshot", "summary").order_by("-version")
-    return list(
-        ReportingPeriod.objects.filter(project=project)
+    periods = list(
+        _with_approved_report(ReportingPeriod.objects.filter(project=project))
         .prefetch_related(Prefetch("reports", queryset=reports, to_attr="versions"))
         .order_by("number")
     )
+    for period in periods:
+        period.ended = period.has_ended(today)
+        period.overdue = period.due_date < today and not period.has_approved
+    return periods
 
 
 def reporting_period_list(*, project: Project) -> QuerySet[ReportingPeriod]:

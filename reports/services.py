@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from activities.selectors import activities_of_partner
@@ -50,10 +50,30 @@ def _lock_draft(report: ProgressReport, revision: int | None) -> ProgressReport:
     )
 
 
+def _period_running(period: ReportingPeriod, message: str) -> ValidationError:
+    end = formats.date_format(period.end, "SHORT_DATE_FORMAT")
+    return ValidationError(message % {"number": period.number, "end": end}, code="period_not_ended")
+
+
 @transaction.atomic
-def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> ProgressReport:
-    """Start the next version of the period's SAL as a draft, taking over the latest version's summary."""
+def progress_report_create(
+    *, actor, period: ReportingPeriod, language: str, before_period_end: bool = False, today=None
+) -> ProgressReport:
+    """Start the next version of the period's SAL as a draft, taking over the latest version's summary.
+
+    A period still running is prepared only when `before_period_end` says the director chose a draft of it,
+    which is then marked as such.
+    """
     _check_director(actor, period.project)
+    running = not period.has_ended(today or timezone.localdate())
+    if running and not before_period_end:
+        raise _period_running(
+            period,
+            _(
+                "The period of SAL %(number)d ends on %(end)s: the SAL is prepared after that. To see its "
+                "figures so far, start a draft before the end, which is marked as such."
+            ),
+        )
     ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     existing = ProgressReport.objects.filter(period=period)
     draft = existing.filter(status=ProgressReport.Status.DRAFT).first()
@@ -70,6 +90,7 @@ def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> 
         language=language,
         summary=latest.summary if latest else "",
         created_by=actor,
+        before_period_end=running,
     )
     report.full_clean(validate_constraints=False)
     report._history_user = actor
@@ -185,7 +206,7 @@ def progress_report_financial_update(
 
 
 @transaction.atomic
-def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
+def progress_report_approve(*, actor, report: ProgressReport, revision: int, today=None) -> ProgressReport:
     """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
 
     Under the period-average rate method the expenses it reports are converted at their period's average first;
@@ -198,6 +219,12 @@ def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> 
     _check_director(actor, report.project)
     locked = _lock_draft(report, revision)
     period = locked.period
+    if not period.has_ended(today or timezone.localdate()):
+        # Its figures would miss the rest of the period, and its expenses could not be reported again.
+        raise _period_running(
+            period, _("The period of SAL %(number)d ends on %(end)s: the SAL can be approved only after that.")
+        )
+    locked.before_period_end = False
     candidates = Expenditure.objects.for_project(period.project).filter(date_incurred__lte=period.end)
     list(candidates.select_for_update(of=("self",)).values_list("pk"))
     unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)

@@ -94,12 +94,13 @@ def report_list(request):
     """List the reporting periods with the SAL versions the user may read; directors start a new version here."""
     project = project_current_or_404(user=request.user)
     can_prepare = user_can_prepare_report(request.user, project)
+    today = timezone.localdate()
     return render(
         request,
         "reports/report_list.html",
         {
             "project": project,
-            "periods": reporting_period_list_with_reports(user=request.user, project=project),
+            "periods": reporting_period_list_with_reports(user=request.user, project=project, today=today),
             "can_prepare": can_prepare,
             "can_view": user_can_view_reports(request.user, project),
             "create_form": ProgressReportCreateForm(initial={"language": translation.get_language()}),
@@ -167,6 +168,15 @@ def report_approve(request, pk):
     if not form.is_valid():
         form_errors_as_messages(request, form)
         return redirect("reports:report-detail", pk=report.pk)
+    if not user_can_prepare_report(request.user, report.project):
+        raise PermissionDenied(_("Only the project's directors prepare the SAL."))
+    if not form.cleaned_data["confirmed"] and not report.is_frozen:
+        # Approval cannot be undone: ask once more, on a page of its own, before freezing.
+        return render(
+            request,
+            "reports/report_approve_confirm.html",
+            {"report": report, "project": report.project, "revision": form.cleaned_data["revision"]},
+        )
     run_service(
         request,
         services.progress_report_approve,

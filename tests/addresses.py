@@ -72,6 +72,7 @@ def _real_arguments(portal):
                 "financial",
             )
         ): {"pk": portal.report.pk},
+        ("notification-open",): {"pk": portal.notification.pk},
         ("admin:auth_user_password_change",): {"id": portal.admin.pk},
         ("admin:view_on_site",): {"content_type_id": partner_type.pk, "object_id": portal.lead.pk},
         ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"): {"pk": portal.device.pk},

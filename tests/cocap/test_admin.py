@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
+from core.models import Notification
 from finance import services as finance_services
 from finance.models import (
     Budget,
@@ -62,6 +63,7 @@ NOT_ADDED_IN_ADMIN = {
     "axes.accesslog",
     "axes.accessfailurelog",
     "django_tasks_database.dbtaskresult",
+    "core.notification",
 }
 
 
@@ -273,6 +275,14 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     )
     AccessLog.objects.create(username="root", ip_address="10.0.0.2", user_agent="ua")
     AccessFailureLog.objects.create(username="ghost", ip_address="10.0.0.1", user_agent="ua", locked_out=False)
+    Notification.objects.create(
+        recipient=world.director,
+        actor=staff,
+        verb=Notification.Verb.SUBMITTED,
+        target=world.expense,
+        summary="Biglietto aereo",
+        link=reverse("finance:expense-detail", args=[world.expense.pk]),
+    )
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     tasks.progress_report_render.enqueue(world.sal.pk)
     return world

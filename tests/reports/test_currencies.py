@@ -13,8 +13,9 @@ from finance.models import Budget, CostCategory, ExchangeRate, Expenditure
 from finance.services import expenditure_verify
 from reports.models import ProgressReport, ReportedExpenditure
 from reports.selectors import progress_report_figures
-from reports.services import progress_report_approve, progress_report_create
+from reports.services import progress_report_create
 from tests.factories import ExchangeRateFactory, ExpenditureFactory
+from tests.factories import sal_approve as progress_report_approve
 
 D = datetime.date
 # USD per EUR, January to June 2026: their mean 1.0829305 rounds half-up to 1.082931.
@@ -60,9 +61,12 @@ def currencies(sal_world):
 
 
 def _approve(world, period, django_capture_on_commit_callbacks):
-    report = progress_report_create(actor=world.director, period=period, language="en")
+    # As on the SAL's due date: a period is reported once it has ended.
+    report = progress_report_create(actor=world.director, period=period, language="en", today=period.due_date)
     with django_capture_on_commit_callbacks(execute=True):
-        return progress_report_approve(actor=world.director, report=report, revision=report.revision)
+        return progress_report_approve(
+            actor=world.director, report=report, revision=report.revision, today=period.due_date
+        )
 
 
 def test_the_draft_shows_the_month_rates_as_provisional(currencies):
@@ -153,7 +157,9 @@ def test_the_approval_page_shows_the_missing_rate(client, currencies):
     report = progress_report_create(actor=currencies.director, period=currencies.period1, language="en")
     client.force_login(currencies.director)
     response = client.post(
-        reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision}, follow=True
+        reverse("reports:report-approve", args=[report.pk]),
+        {"revision": report.revision, "confirmed": "1"},
+        follow=True,
     )
     assert "The average BRL rate of 2026-01 – 2026-06 needs the monthly rates of 2026-06" in response.content.decode()
     report.refresh_from_db()
@@ -167,7 +173,7 @@ def test_an_expense_verified_late_takes_the_average_of_the_period_it_was_incurre
     # December exists: the average of SAL 2's own period could not even be computed.
     late = _foreign(currencies, currencies.sanjuan, D(2026, 4, 20), "400.00", "USD", status="submitted")
     _approve(currencies, currencies.period1, django_capture_on_commit_callbacks)
-    expenditure_verify(actor=currencies.director, expenditure=late)
+    expenditure_verify(actor=currencies.director, expenditure=late, checklist=Expenditure.CHECKLIST)
     second = _approve(currencies, currencies.period2, django_capture_on_commit_callbacks)
     late.refresh_from_db()
     # 400.00 / 1.082931 = 369.37, reported by SAL 2 as from earlier periods.

@@ -54,6 +54,6 @@ def test_schedule_query_count_does_not_grow_with_activities(client, django_asser
     client.get(reverse("reports:schedule"))
     activity = ActivityFactory(project=cocap, number=11, start_month=3, end_month=9)
     ActionFactory.create_batch(3, activity=activity, start_month=3, end_month=9)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(reverse("reports:schedule"))
     assert response.status_code == 200
