@@ -122,7 +122,7 @@ class PlannedTrancheForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        help_text=_("Leave empty to see what the 90 % cap leaves."),
+        help_text=_("Leave empty to see all that the cap of 90 per cent of the EU contribution leaves."),
     )
 
 
