@@ -1,10 +1,12 @@
 import re
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.formatters import money_text
 from core.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
 from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS
 
@@ -168,9 +170,9 @@ class ReportFinancialForm(HiddenFieldErrorsMixin, forms.ModelForm):
         self.variance_fields = []
         for variance in variances:
             name = f"explanation_{variance['category']}"
-            help_text = _("Planned by now EUR %(planned)s, verified EUR %(verified)s (%(percent)s %%).") % {
-                "planned": variance["planned"],
-                "verified": variance["verified"],
+            help_text = _("Planned by now %(planned)s, verified %(verified)s (%(percent)s %%).") % {
+                "planned": money_text(Decimal(variance["planned"])),
+                "verified": money_text(Decimal(variance["verified"])),
                 "percent": variance["percent"] or "–",
             }
             self.fields[name] = LimitedTextField(
@@ -183,6 +185,8 @@ class ReportFinancialForm(HiddenFieldErrorsMixin, forms.ModelForm):
                 help_text=help_text,
             )
             self.variance_fields.append(name)
+        # The explanations the approval waits for come first.
+        self.order_fields(self.variance_fields)
 
     def explanations(self) -> dict[int, str]:
         """Each heading's explanation, by heading id."""

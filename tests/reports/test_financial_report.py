@@ -137,7 +137,7 @@ def test_the_financial_report_page_is_for_directors_and_refuses_bad_amounts(clie
         assert client.get(url).status_code == status
     client.force_login(sal_world.director)
     page = client.get(url).content.decode()
-    assert "Variance of 1. Human resources *" in page and "Planned by now EUR 1666.67, verified EUR 1250.55" in page
+    assert "Variance of 1. Human resources *" in page and "Planned by now EUR 1,666.67, verified EUR 1,250.55" in page
     category = _finance(report)["variances"][0]["category"]
     form = {
         "revision": report.revision,
