@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.formatters import plain_number
+from core.formatters import number_text
 from core.forms import (
     AttachmentsField,
     HiddenFieldErrorsMixin,
@@ -72,7 +72,7 @@ class ProgressEntryForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 initial=values.get(indicator.pk),
-                help_text=_("Target: %(target)s") % {"target": plain_number(indicator.target)},
+                help_text=_("Target: %(target)s") % {"target": number_text(indicator.target)},
             )
 
     @property
@@ -88,6 +88,8 @@ class ReviewForm(forms.Form):
         rows=3,
         help_text=_("Required when you return the entry: say what needs fixing."),
     )
+    # The confirmation page's button sends it: an approval is asked for once more before it is made.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class EntryFilterForm(ListFilterForm):

@@ -334,11 +334,29 @@ def progress_entry_detail(entry: ProgressEntry) -> dict:
         user = record.history_user
         who = (user.get_full_name() or user.username) if user else ""
         changes.append({"record": record, "fields": fields, "user": who})
+    action = entry.action
+    previous = (
+        ProgressEntry.objects.filter(action=action, status=ProgressEntry.Status.APPROVED, date__lte=entry.date)
+        .exclude(pk=entry.pk)
+        .order_by("-date", "-id")
+        .values_list("percent_complete", flat=True)
+        .first()
+    )
+    elapsed = action.activity.project.elapsed_months(entry.date)
     return {
         "indicator_values": list(entry.indicator_values.select_related("indicator")),
         "evidence": list(entry.evidence.select_related("uploaded_by")),
         "changes": changes,
+        # What a reviewer weighs the entry against: the action's last approved figure, and the plan by its date.
+        "previous_approved_percent": previous,
+        "expected_percent": expected_progress(action.start_month, action.end_month, elapsed),
     }
+
+
+def progress_entry_next_in_queue(*, user, entry: ProgressEntry) -> ProgressEntry | None:
+    """Return the oldest other entry waiting for review in the entry's project, for a director to go on with."""
+    project = entry.action.activity.project
+    return progress_entry_review_queue(user=user, project=project).exclude(pk=entry.pk).first()
 
 
 def evidence_get(*, user, pk: int) -> Evidence:

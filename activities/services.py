@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core.mail import notify_on_commit
+from core.mail import notify
+from core.models import Notification
 from core.services import (
     attachment_delete,
     attachments_store,
@@ -162,8 +164,13 @@ def progress_entry_delete(*, actor, entry: ProgressEntry) -> None:
     for evidence in locked.evidence.all():
         attachment_delete(evidence, actor)
     if locked.status == ProgressEntry.Status.RETURNED and locked.reviewer is not None:
-        notify_on_commit(
+        notify(
             recipients=[locked.reviewer],
+            actor=actor,
+            verb=Notification.Verb.WITHDRAWN,
+            target=locked,
+            summary=_entry_summary(locked),
+            link="",
             subject=_("COCAP: the returned progress on %(action)s was withdrawn") % {"action": locked.action.code},
             template="activities/email/entry_deleted.txt",
             context={"entry": locked, "actor": actor},
@@ -181,8 +188,13 @@ def progress_entry_submit(*, actor, entry: ProgressEntry) -> ProgressEntry:
     if not user_can_act_for_partner(actor, entry.partner):
         raise PermissionDenied(_("You can submit only your own organisation's entries."))
     entry = _transition(entry, allowed_from=EDITABLE_STATUSES, to=ProgressEntry.Status.SUBMITTED, actor=actor)
-    notify_on_commit(
+    notify(
         recipients=director_list(project=entry.action.activity.project),
+        actor=actor,
+        verb=Notification.Verb.SUBMITTED,
+        target=entry,
+        summary=_entry_summary(entry),
+        link=_entry_link(entry),
         subject=_("COCAP: progress on %(action)s submitted for review") % {"action": entry.action.code},
         template="activities/email/entry_submitted.txt",
         context={"entry": entry, "actor": actor},
@@ -203,7 +215,7 @@ def progress_entry_approve(*, actor, entry: ProgressEntry, note: str = "") -> Pr
     entry = _transition(
         entry, allowed_from=(ProgressEntry.Status.SUBMITTED,), to=ProgressEntry.Status.APPROVED, actor=actor, note=note
     )
-    _notify_author(entry, _("COCAP: your progress on %(action)s was approved"))
+    _notify_author(entry, actor, Notification.Verb.APPROVED, _("COCAP: your progress on %(action)s was approved"))
     return entry
 
 
@@ -216,13 +228,27 @@ def progress_entry_return(*, actor, entry: ProgressEntry, note: str) -> Progress
     entry = _transition(
         entry, allowed_from=(ProgressEntry.Status.SUBMITTED,), to=ProgressEntry.Status.RETURNED, actor=actor, note=note
     )
-    _notify_author(entry, _("COCAP: your progress on %(action)s was returned"))
+    _notify_author(entry, actor, Notification.Verb.RETURNED, _("COCAP: your progress on %(action)s was returned"))
     return entry
 
 
-def _notify_author(entry, subject):
-    notify_on_commit(
+def _entry_summary(entry) -> str:
+    values = {"action": entry.action.code, "percent": entry.percent_complete}
+    return _("Progress on %(action)s, %(percent)d %%") % values
+
+
+def _entry_link(entry) -> str:
+    return reverse("activities:entry-detail", args=[entry.pk])
+
+
+def _notify_author(entry, actor, verb, subject):
+    notify(
         recipients=[entry.author],
+        actor=actor,
+        verb=verb,
+        target=entry,
+        summary=_entry_summary(entry),
+        link=_entry_link(entry),
         subject=subject % {"action": entry.action.code},
         template="activities/email/entry_reviewed.txt",
         context={"entry": entry},

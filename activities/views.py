@@ -51,6 +51,7 @@ from .selectors import (
     progress_entry_detail,
     progress_entry_get,
     progress_entry_list,
+    progress_entry_next_in_queue,
     progress_entry_review_queue,
     recordable_action_get,
     recordable_action_ids,
@@ -151,7 +152,10 @@ def _entry_form_view(request, *, action, entry=None):
                 messages.success(request, _("Draft saved. Submit it when it is ready for the directors."))
             else:
                 entry = services.progress_entry_update(entry=entry, revision=form.cleaned_data["revision"], **fields)
-                messages.success(request, _("Changes saved."))
+                if entry.status == ProgressEntry.Status.RETURNED:
+                    messages.success(request, _("Changes saved. Next step: submit it again for review."))
+                else:
+                    messages.success(request, _("Changes saved."))
         except AlreadySaved as sent_before:
             form.uploads_saved()
             messages.info(request, _("This form was sent twice: the entry was saved once, and here it is."))
@@ -192,6 +196,7 @@ def entry_detail(request, pk):
 
 
 def _entry_detail_page(request, entry, review_form=None):
+    directs = user_can_direct(request.user, entry.action.activity.project)
     return render(
         request,
         "activities/entry_detail.html",
@@ -202,6 +207,7 @@ def _entry_detail_page(request, entry, review_form=None):
             "can_delete": user_can_delete_entry(request.user, entry),
             "can_review": user_can_review_entry(request.user, entry),
             "review_form": review_form or ReviewForm(),
+            "next_in_queue": progress_entry_next_in_queue(user=request.user, entry=entry) if directs else None,
         },
     )
 
@@ -250,6 +256,9 @@ def entry_review(request, pk, decision):
         # Show the note again with what is wrong with it, rather than decide without it.
         return _entry_detail_page(request, entry, review_form=form)
     note = form.cleaned_data["note"]
+    if decision == "approve" and not form.cleaned_data["confirmed"] and user_can_review_entry(request.user, entry):
+        # An approval makes the figure the action's reported progress: ask once more, on a page of its own.
+        return render(request, "activities/entry_approve_confirm.html", {"entry": entry, "note": note})
     if decision == "approve":
         run_service(request, services.progress_entry_approve, _("Entry approved."), entry=entry, note=note)
     else:
@@ -261,7 +270,7 @@ def entry_review(request, pk, decision):
 
 def evidence_download(request, pk):
     """Send an evidence file to a user who may see its entry."""
-    return attachment_response(evidence_get(user=request.user, pk=pk))
+    return attachment_response(evidence_get(user=request.user, pk=pk), preview="preview" in request.GET)
 
 
 @require_POST

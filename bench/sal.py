@@ -30,13 +30,14 @@ def main():
     from reports.exports import XLSX_TYPE, progress_report_xlsx
     from reports.models import ProgressReport, ReportingPeriod
     from reports.pdf import progress_report_html
-    from reports.selectors import progress_report_document
+    from reports.selectors import progress_report_document, progress_report_figures
 
     project = load_cocap_demo()
     grow(project, times)
     director = get_user_model().objects.get(username="demo-director")
     period = ReportingPeriod.objects.get(project=project, number=2)
-    report = services.progress_report_create(actor=director, period=period, language="it")
+    # Prepared and approved as on its due date, whatever the date of the run.
+    report = services.progress_report_create(actor=director, period=period, language="it", today=period.due_date)
     results = {
         "data": f"{times}x demo: {ProgressEntry.objects.count()} progress entries, "
         f"{Expenditure.objects.count()} expenses; SAL {period.number} ({period.start} – {period.end})",
@@ -61,8 +62,16 @@ def main():
     results["weasyprint_peak_mib"] = peak_mib(lambda: html_to_pdf(html, supplements=supplements))
 
     # The whole path a director triggers: approve (snapshot); the test settings' task backend renders at once.
+    variances = progress_report_figures(report)["finance"]["variances"]
+    explanations = {v["category"]: "Bench." for v in variances if v["required"]}
+    report = services.progress_report_financial_update(
+        actor=director, report=report, revision=report.revision, explanations=explanations
+    )
     started = time.perf_counter()
-    report = services.progress_report_approve(actor=director, report=report, revision=report.revision)
+    report = services.progress_report_approve(
+        actor=director, report=report, revision=report.revision, today=period.due_date
+    )
+    tasks.progress_report_render.call(report.pk)
     results["approve_and_render_seconds"] = round(time.perf_counter() - started, 3)
     # The worker's render alone, as the task runs it: frozen figures, HTML, XLSX, PDF, store and hash.
     ProgressReport.objects.filter(pk=report.pk).update(pdf_status=ProgressReport.PdfStatus.QUEUED, pdf="")

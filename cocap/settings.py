@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "core.context_processors.notifications",
             ],
         },
     },
@@ -166,6 +167,8 @@ SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
 LANGUAGE_CODE = "it"
 LANGUAGES = [("it", _("Italian")), ("es", _("Spanish")), ("pt", _("Portuguese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day/month/year (cocap/formats/en); the other languages keep Django's formats.
+FORMAT_MODULE_PATH = ["cocap.formats"]
 TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True

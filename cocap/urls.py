@@ -7,11 +7,14 @@ from django.views.i18n import set_language
 
 from cocap import accounts, two_factor
 from cocap.views import health
+from core import views as core_views
 from reports import views as report_views
 
 urlpatterns = [
     path("", report_views.home, name="home"),
     path("overview/", report_views.overview, name="overview"),
+    path("notifications/", core_views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/", core_views.notification_open, name="notification-open"),
     path("", include("activities.urls")),
     path("", include("finance.urls")),
     path("", include("reports.urls")),

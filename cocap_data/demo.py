@@ -9,13 +9,15 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Action, Activity, Objective, Result
+from core.uploads import upload_check
 from finance import services as finance_services
-from finance.models import BudgetLine, ContingencyAuthorisation, CostCategory, EUPayment, ExchangeRate
+from finance.models import BudgetLine, ContingencyAuthorisation, CostCategory, EUPayment, ExchangeRate, Expenditure
 from partners.models import Membership, Organisation, Partner, Project, add_months
 
 DEMO_PASSWORD = "cocap-demo-2026"
@@ -218,12 +220,18 @@ def _create_users(project, partners):
     logins = {}
 
     def user(username, first_name, role=None, partner=None, **flags):
+        # A reserved domain: the demo's console mail backend shows the mail, nobody receives it.
+        email = f"{username}@example.invalid"
         account, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first_name, "last_name": "(demo)", **flags}
+            username=username, defaults={"first_name": first_name, "last_name": "(demo)", "email": email, **flags}
         )
         if created:
             account.set_password(DEMO_PASSWORD)
             account.save()
+        elif not account.email:
+            # A demo loaded before its users had addresses gets them now, so that its mail flows too.
+            account.email = email
+            account.save(update_fields=["email"])
         if role:
             Membership.objects.get_or_create(user=account, project=project, defaults={"role": role, "partner": partner})
         logins[username] = str(partner) if partner else (role or "administrator")
@@ -282,6 +290,23 @@ def _record_progress(project, partners, users, today):
             activity_services.progress_entry_approve(actor=director, entry=entry)
 
 
+# A one-page PDF that says it is a demo receipt: every submitted expense needs one.
+DEMO_RECEIPT = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 150]/Contents 4 0 R"
+    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+    b"4 0 obj<</Length 45>>stream\nBT /F1 18 Tf 40 70 Td (Ricevuta [demo]) Tj ET\nendstream endobj\n"
+    b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _demo_receipt(index: int):
+    name = f"ricevuta-demo-{index + 1:03d}.pdf"
+    return upload_check(SimpleUploadedFile(name, DEMO_RECEIPT, content_type="application/pdf"))
+
+
 def _declare_expenses(project, partners, users, today):
     if project.partners.filter(expenditures__isnull=False).exists():
         return
@@ -305,13 +330,16 @@ def _declare_expenses(project, partners, users, today):
                 supplier=supplier,
                 document_ref=f"DEMO-{p_index + 1}-{index + 1:03d}",
                 amount=(amount_eur * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+                receipts=[_demo_receipt(index)],
             )
             outcome = (index + p_index) % 5
             if outcome == 4:
                 continue
             finance_services.expenditure_submit(actor=staff, expenditure=expenditure)
             if outcome in (0, 1):
-                finance_services.expenditure_verify(actor=director, expenditure=expenditure)
+                finance_services.expenditure_verify(
+                    actor=director, expenditure=expenditure, checklist=Expenditure.CHECKLIST
+                )
             elif outcome == 2:
                 finance_services.expenditure_return(
                     actor=director, expenditure=expenditure, note="[demo] Manca la fattura quietanzata."
@@ -344,9 +372,12 @@ def _spend_contingency(project, lead, users, today):
         supplier="Tecno SRL",
         document_ref="DEMO-1-CNT",
         amount=Decimal("1200.00"),
+        receipts=[_demo_receipt(0)],
     )
     finance_services.expenditure_submit(actor=staff, expenditure=expenditure)
-    finance_services.expenditure_verify(actor=users["demo-director"], expenditure=expenditure)
+    finance_services.expenditure_verify(
+        actor=users["demo-director"], expenditure=expenditure, checklist=Expenditure.CHECKLIST
+    )
 
 
 def _record_pre_financing(project, users):

@@ -1,11 +1,14 @@
-"""What the apps' admins share: links to permission-checked downloads and the audit history's pages."""
+"""What the apps' admins share: links to permission-checked downloads and the audit history's pages; notifications."""
 
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Notification
 
 
 def download_link(url_name: str, pk: int, label: str) -> str:
@@ -42,3 +45,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The notifications the services wrote: read-only, as the record of who was told what."""
+
+    list_display = ["created_at", "recipient", "verb", "summary", "actor", "read_at"]
+    list_filter = ["verb", ("read_at", admin.EmptyFieldListFilter), "target_type"]
+    search_fields = ["summary", "recipient__username", "recipient__email"]
+    list_select_related = ["recipient", "actor", "target_type"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,6 @@
 """Money and percentages, rounded and written one way for pages, the SAL PDF, its snapshot and the exports."""
 
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
@@ -47,3 +48,19 @@ def percent_text(part: Decimal, whole: Decimal) -> str:
 def rate_text(rate: Decimal) -> str:
     """Write a rate such as 0.0700 as a plain percentage number: 7."""
     return f"{(rate * 100).normalize():f}"
+
+
+def months_text(first: datetime.date, last: datetime.date) -> str:
+    """Write a month as 2026-03, and a range of months as the first and the last joined by an en dash."""
+    return f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"
+
+
+def number_text(value: Decimal | None) -> str:
+    """Write a quantity as the active language writes numbers, without trailing zeros: 20, 2,5 in Italian."""
+    if value is None:
+        return "–"
+    # normalize() alone writes 20 as 2E+1; quantizing to the exponent it keeps brings the plain digits back.
+    plain = value.normalize()
+    if plain.as_tuple().exponent > 0:
+        plain = plain.quantize(Decimal(1))
+    return number_format(plain, use_l10n=True, force_grouping=True)

@@ -1,6 +1,8 @@
-"""Abstract models shared by the apps."""
+"""Abstract models shared by the apps, and the notifications every app sends."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -62,3 +64,48 @@ class Reviewed(models.Model):
                 violation_error_message=_("This form was already saved."),
             ),
         ]
+
+
+class Notification(models.Model):
+    """What happened to a record that concerns a user, shown in the portal beside the mail that says it."""
+
+    class Verb(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted for review")
+        APPROVED = "approved", _("approved")
+        RETURNED = "returned", _("returned for changes")
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn by its partner")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    verb = models.CharField(_("what happened"), max_length=10, choices=Verb.choices)
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("kind of record")
+    )
+    target_id = models.PositiveBigIntegerField(_("record id"))
+    target = GenericForeignKey("target_type", "target_id")
+    # The record as the mail named it, so that the list needs no query per row and survives a deletion.
+    summary = models.CharField(_("record"), max_length=200)
+    # The record's page; empty once the record is gone.
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self):
+        return f"{self.summary}: {self.get_verb_display()}"

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .models import Notification
+
 logger = logging.getLogger(__name__)
 
 
@@ -157,3 +159,14 @@ def attachment_delete(attachment, actor):
     file = attachment.file
     delete_audited(attachment, actor)
     transaction.on_commit(lambda: file.storage.delete(file.name))
+
+
+def notifications_mark_read(*, actor, pk: int | None = None) -> int:
+    """Mark the actor's unread notifications read (only the one `pk` if given); return how many changed.
+
+    Only the actor's own are touched: another user's id changes nothing.
+    """
+    unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if pk is not None:
+        unread = unread.filter(pk=pk)
+    return unread.update(read_at=timezone.now())

@@ -124,14 +124,35 @@ def upload_check(file) -> CheckedUpload:
     )
 
 
-def attachment_response(attachment) -> FileResponse:
-    """Send a stored attachment as a download under its sanitised original name."""
-    return FileResponse(
+# What a page may show inline (its checked content matched the extension); never HTML or SVG, which could run.
+PREVIEWABLE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+# An inline file may be framed by the portal's own pages only, and may load nothing itself.
+PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'"
+
+
+def attachment_is_previewable(attachment) -> bool:
+    """Tell whether a page may show the attachment inline: an image or a PDF."""
+    return attachment.content_type in PREVIEWABLE_TYPES
+
+
+def attachment_response(attachment, *, preview: bool = False) -> FileResponse:
+    """Send a stored attachment as a download under its sanitised original name.
+
+    With `preview`, an image or a PDF is sent inline, for the record's page to show it (an <img> or an
+    <iframe> of the portal only); any other kind is still a download.
+    """
+    inline = preview and attachment_is_previewable(attachment)
+    response = FileResponse(
         attachment.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+    if inline:
+        # Set here, these replace the site-wide policy (frame-ancestors 'none', DENY) for this response only.
+        response["Content-Security-Policy"] = PREVIEW_CSP
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 # The files of a form that could not be saved wait here (never served) until the user saves it; a day at most.

@@ -55,3 +55,27 @@ def validate_not_in_future(day):
             code="future",
             params={"today": today.isoformat()},
         )
+
+
+# The ISO 4217 codes of the currencies in circulation (funds, metals and testing codes left out): what an invoice
+# can be written in. The list changes rarely (the last additions: ZWG in 2024, XCG in 2025).
+ISO_4217_CURRENCIES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+    CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+    HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+    MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
+    TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+    """.split()  # noqa: SIM905 - a list literal of 158 quoted codes reads worse
+)
+
+
+def validate_iso_4217(code: str):
+    """Refuse a code that is not an ISO 4217 currency in circulation, such as USD, EUR or BRL."""
+    if code not in ISO_4217_CURRENCIES:
+        raise ValidationError(
+            _("%(code)s is not an ISO 4217 currency code: write three capital letters such as USD, EUR or BRL."),
+            code="not_iso_4217",
+            params={"code": code},
+        )

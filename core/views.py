@@ -5,8 +5,13 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+
+from .selectors import notification_get
+from .selectors import notification_list as notification_list_for
+from .services import notifications_mark_read
 
 
 def run_service(request, service, success: str, **kwargs) -> bool:
@@ -54,3 +59,19 @@ def delete_page(request, pk: int, page: DeletePage):
         run_service(request, page.delete, page.deleted, **{page.name: record})
         return redirect(page.list_url)
     return render(request, page.template, {page.name: record, **page.details(record)})
+
+
+def notification_list(request):
+    """List the user's notifications, newest first; mark them all read with one button."""
+    if request.method == "POST":
+        notifications_mark_read(actor=request.user)
+        return redirect("notifications")
+    page = Paginator(notification_list_for(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "core/notification_list.html", {"page": page})
+
+
+def notification_open(request, pk):
+    """Mark a notification read and go to its record (or back to the list when the record is gone)."""
+    notification = notification_get(user=request.user, pk=pk)
+    notifications_mark_read(actor=request.user, pk=notification.pk)
+    return redirect(notification.link or "notifications")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.admin import AttachmentAdminMixin
 from core.admin import HistoryAdmin
+from core.formatters import number_text
 
 from .annex import annex_lines
 from .models import (
@@ -37,7 +38,7 @@ RATE_FIELDS = ["eu_max_rate", "indirect_cap", "flexibility_threshold", "continge
 
 def rate_as_percent(rate: Decimal) -> str:
     """Write a rate stored as a fraction as a percentage, as the active language writes numbers: 0.0750 as 7.5 %."""
-    return f"{number_format((rate * 100).normalize(), use_l10n=True)} %"
+    return f"{number_text(rate * 100)} %"
 
 
 def _rate_display(name):
@@ -244,12 +245,23 @@ class ReceiptInline(AttachmentAdminMixin, admin.TabularInline):
 @admin.register(Expenditure)
 class ExpenditureAdmin(HistoryAdmin):
     list_display = ["date_incurred", "description", "partner", "category", "amount", "currency", "amount_eur", "status"]
-    list_filter = ["status", "partner", "category", "currency"]
+    list_filter = ["status", "partner", "category", "currency", "rate_method"]
     search_fields = ["description", "supplier", "document_ref"]
     date_hierarchy = "date_incurred"
     list_select_related = ["partner__organisation", "category"]
-    # The rate and EUR amount are fixed when the expense is declared; a rate change must not rewrite them.
-    readonly_fields = ["exchange_rate", "amount_eur", "currency", "created_at", "updated_at", "reviewed_at"]
+    # The rate and EUR amount are fixed when the expense is declared (or, under the period average, when a SAL
+    # reports it); a rate change must not rewrite them.
+    readonly_fields = [
+        "exchange_rate",
+        "amount_eur",
+        "currency",
+        "rate_method",
+        "rate_first_month",
+        "rate_last_month",
+        "created_at",
+        "updated_at",
+        "reviewed_at",
+    ]
     # Named, or the fields the model takes from core's Reviewed would come first.
     fields = [
         "partner",

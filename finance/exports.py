@@ -21,14 +21,22 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from core.formatters import ZERO
+from core.formatters import ZERO, months_text
 from partners.models import Project
 
-from .models import Expenditure
-from .selectors import BudgetAnnex, FinanceOverview, MoneyRow
+from .models import Budget, Expenditure
+from .selectors import BudgetAnnex, FinanceOverview, MoneyRow, RateUsed, exchange_rates_used
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
+# Exchange rates keep the six decimals the Commission publishes.
+RATE_FORMAT = "#,##0.000000"
+
+
+class Rate(Decimal):
+    """An exchange rate: a sheet shows it with six decimals, where money has two."""
+
+
 # A warning: dark red on light red, as spreadsheets mark a bad value.
 WARNING_FONT = Font(bold=True, color="9C0006")
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
@@ -44,7 +52,7 @@ Column = tuple[str, Callable[[object], object]]
 
 
 class XlsxSheet:
-    """A write-only sheet: money as numbers with two decimals, user text never read as a formula."""
+    """A write-only sheet: money as numbers with two decimals, rates with six, user text never read as a formula."""
 
     def __init__(self, workbook, title):
         self.sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
@@ -55,7 +63,7 @@ class XlsxSheet:
         # need a cell object.
         if isinstance(value, Decimal):
             cell = WriteOnlyCell(self.sheet, value=value)
-            cell.number_format = MONEY_FORMAT
+            cell.number_format = RATE_FORMAT if isinstance(value, Rate) else MONEY_FORMAT
             if warn:
                 cell.font, cell.fill = WARNING_FONT, WARNING_FILL
             elif bold:
@@ -125,6 +133,10 @@ def _status_label(status: str) -> str:
     return str(Expenditure.Status(status).label)
 
 
+def _rate_method_label(method: str) -> str:
+    return str(Budget.RateMethod(method).label)
+
+
 # The expenses' columns in the CSV export and the statement: the header, the field read, how its value is written
 # (None: as it is).
 EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
@@ -138,7 +150,7 @@ EXPENSE_COLUMNS: tuple[tuple[str, str, Callable | None], ...] = (
     (gettext_lazy("Status"), "status", _status_label),
     (gettext_lazy("Amount"), "amount", None),
     (gettext_lazy("Currency"), "currency", None),
-    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", None),
+    (gettext_lazy("Rate (units per EUR)"), "exchange_rate", Rate),
     (gettext_lazy("Amount (EUR)"), "amount_eur", None),
 )
 
@@ -155,8 +167,25 @@ def _expense_rows(expenses: QuerySet[Expenditure]) -> Iterator[list]:
         yield [write(value) if write else value for write, value in zip(writers, values, strict=True)]
 
 
+def _rate_method_text(rate: RateUsed) -> str:
+    label = _rate_method_label(rate.method)
+    return f"{label} ({_('provisional')})" if rate.provisional else label
+
+
+# The rates the declared expenses are converted at, one line per currency, method, months and rate.
+RATE_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Currency"), attrgetter("currency")),
+    (gettext_lazy("Method"), _rate_method_text),
+    (gettext_lazy("Months"), lambda rate: months_text(rate.first_month, rate.last_month)),
+    (gettext_lazy("Rate (units per EUR)"), lambda rate: Rate(rate.rate)),
+    (gettext_lazy("Expenses"), attrgetter("expenses")),
+    (gettext_lazy("Amount"), attrgetter("amount")),
+    (gettext_lazy("Amount (EUR)"), attrgetter("amount_eur")),
+)
+
+
 def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, expenses: QuerySet[Expenditure]) -> bytes:
-    """Build the statement: a summary, the totals by heading, partner and activity, and the declared `expenses`."""
+    """Build the statement: a summary, the totals by heading, partner and activity, the rates and the `expenses`."""
     workbook = Workbook(write_only=True)
     budget = overview.budget
     summary = XlsxSheet(workbook, _("Summary"))
@@ -178,17 +207,26 @@ def financial_statement_xlsx(*, project: Project, overview: FinanceOverview, exp
     sheet = XlsxSheet(workbook, _("Declared expenses"))
     sheet.row(*_expense_headers(), bold=True)
     # openpyxl makes an object of every cell it writes, which takes most of the time for tens of thousands of
-    # expenses: it writes the sheet's header and the money style, the expenses' rows are put in after it saves.
+    # expenses: it writes the sheet's header and the money and rate styles, the expenses' rows are put in after
+    # it saves.
     money_style = WriteOnlyCell(sheet.sheet)
     money_style.number_format = MONEY_FORMAT
+    rate_style = WriteOnlyCell(sheet.sheet)
+    rate_style.number_format = RATE_FORMAT
+    expenses_sheet = len(workbook.worksheets)
+    rates = XlsxSheet(workbook, _("Exchange rates"))
+    rates.row(_("Exchange-rate method of the contract"), budget.get_rate_method_display())
+    rates.table(RATE_COLUMNS, exchange_rates_used(expenses=expenses, budget=budget))
     buffer = io.BytesIO()
     workbook.save(buffer)
-    path = f"xl/worksheets/sheet{len(workbook.worksheets)}.xml"
-    return _with_rows(buffer.getvalue(), path, _xlsx_rows(_expense_rows(expenses), money_style.style_id))
+    path = f"xl/worksheets/sheet{expenses_sheet}.xml"
+    styles = {"money": money_style.style_id, "rate": rate_style.style_id}
+    return _with_rows(buffer.getvalue(), path, _xlsx_rows(_expense_rows(expenses), styles))
 
 
-def _xlsx_rows(rows: Iterable[list], money_style: int, first: int = 2) -> Iterator[str]:
-    """Write `rows` as a sheet's XML rows, as openpyxl would: text inline, money in `money_style`, blanks left out."""
+def _xlsx_rows(rows: Iterable[list], styles: dict[str, int], first: int = 2) -> Iterator[str]:
+    """Write `rows` as a sheet's XML rows, as openpyxl would: text inline, money and rates in their `styles`, blanks
+    left out."""
     for number, values in enumerate(rows, first):
         cells = []
         for column, value in enumerate(values, 1):
@@ -200,7 +238,9 @@ def _xlsx_rows(rows: Iterable[list], money_style: int, first: int = 2) -> Iterat
                 space = ' xml:space="preserve"' if value != value.strip() else ""
                 cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>')
             else:
-                style = f' s="{money_style}"' if isinstance(value, Decimal) else ""
+                style = ""
+                if isinstance(value, Decimal):
+                    style = f' s="{styles["rate" if isinstance(value, Rate) else "money"]}"'
                 cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
         yield f'<row r="{number}">{"".join(cells)}</row>'
 

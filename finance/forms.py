@@ -19,10 +19,11 @@ from partners.models import Partner
 
 from .annex import DECLARABLE_KINDS
 from .models import CostCategory, EUPayment, Expenditure, ProcurementContract, StaffMember, Timesheet
+from .selectors import expense_currency_choices
 
 
 class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
-    """An expense as the partner declares it, in the partner's currency, with its receipts."""
+    """An expense as the partner declares it, in the partner's currency or another one, with its receipts."""
 
     uploads_field = "receipts"
 
@@ -49,6 +50,12 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         label=_("Document reference"), max_length=100, required=False, help_text=_("Invoice or receipt number.")
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    # Left out, the partner's currency (or, when editing, the expense's own) applies.
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        required=False,
+        help_text=_("The invoice's currency: your organisation's unless it was paid in another."),
+    )
     receipts = AttachmentsField(
         label=_("Receipts"), required=False, help_text=_("Invoices, receipts, payment orders: PDF or images.")
     )
@@ -64,10 +71,11 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
                 "supplier": expenditure.supplier,
                 "document_ref": expenditure.document_ref,
                 "amount": expenditure.amount,
+                "currency": expenditure.currency,
                 "revision": expenditure.revision,
             }
         else:
-            kwargs.setdefault("initial", {"date_incurred": timezone.localdate()})
+            kwargs.setdefault("initial", {"date_incurred": timezone.localdate(), "currency": partner.currency})
         super().__init__(*args, **kwargs)
         self.fields["revision"].required = expenditure is not None
         if expenditure is None:
@@ -75,10 +83,20 @@ class ExpenditureForm(HiddenFieldErrorsMixin, HoldsUploadsMixin, forms.Form):
         # The browser's date picker offers no day after today.
         self.fields["date_incurred"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["activity"].queryset = Activity.objects.filter(project=partner.project)
-        self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": partner.currency}
+        # The expense's own currency stays on offer even if no partner or rate names it any longer.
+        codes = set(expense_currency_choices(project=partner.project))
+        codes.add(expenditure.currency if expenditure is not None else partner.currency)
+        self.fields["currency"].choices = [(code, code) for code in sorted(codes)]
 
 
 class ReviewForm(forms.Form):
+    checklist = forms.MultipleChoiceField(
+        label=_("Checks"),
+        choices=[(field, Expenditure._meta.get_field(field).verbose_name) for field in Expenditure.CHECKLIST],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Every check is needed to verify; what you tick is recorded with your decision."),
+    )
     note = LimitedTextField(
         label=_("Note to the partner"),
         required=False,
@@ -104,7 +122,7 @@ class PlannedTrancheForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        help_text=_("Leave empty to see what the 90 % cap leaves."),
+        help_text=_("Leave empty to see all that the cap of 90 per cent of the EU contribution leaves."),
     )
 
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from activities.models import Action, Activity
-from core.formatters import money_text
+from core.formatters import money_text, months_text
 from core.models import Attachment, Reviewed
-from core.validators import validate_not_in_future
+from core.validators import validate_iso_4217, validate_not_in_future
 from partners.models import Partner, Project, currency_validator
 from partners.permissions import scope_to_user
 
@@ -303,6 +303,16 @@ class Expenditure(Reviewed):
         _("exchange rate (units per EUR)"), max_digits=18, decimal_places=6, default=Decimal("1")
     )
     amount_eur = money_field(_("amount in EUR"))
+    # How the stored rate was set: the month incurred's, or the average of a reporting period's monthly rates (then
+    # from the first to the last month averaged). Written with the rate, never read from the budget afterwards.
+    rate_method = models.CharField(
+        _("exchange-rate method"),
+        max_length=8,
+        choices=Budget.RateMethod.choices,
+        default=Budget.RateMethod.MONTH_INCURRED,
+    )
+    rate_first_month = models.DateField(_("first month averaged"), null=True, blank=True)
+    rate_last_month = models.DateField(_("last month averaged"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expenditures", verbose_name=_("author")
@@ -315,6 +325,14 @@ class Expenditure(Reviewed):
         related_name="reviewed_expenditures",
         verbose_name=_("reviewer"),
     )
+
+    # The director's checklist, recorded with the decision (and in the history); all of it is needed to verify.
+    check_eligible = models.BooleanField(_("eligible cost"), default=False)
+    check_receipt_matches = models.BooleanField(_("receipt matches the amount"), default=False)
+    check_within_budget_line = models.BooleanField(_("within the budget line"), default=False)
+    check_date_within_project = models.BooleanField(_("date within the project"), default=False)
+
+    CHECKLIST = ("check_eligible", "check_receipt_matches", "check_within_budget_line", "check_date_within_project")
 
     objects = ExpenditureQuerySet.as_manager()
     history = HistoricalRecords()
@@ -345,6 +363,19 @@ class Expenditure(Reviewed):
                 violation_error_message=_("An expense in EUR has the rate 1 and the same amount in EUR."),
             ),
             models.CheckConstraint(
+                condition=Q(rate_method="month", rate_first_month__isnull=True, rate_last_month__isnull=True)
+                | (
+                    Q(rate_method="period", rate_first_month__day=1, rate_last_month__day=1)
+                    & Q(rate_last_month__gte=F("rate_first_month"))
+                    & ~Q(currency="EUR")
+                ),
+                name="expenditure_rate_months_match_method",
+                violation_error_message=_(
+                    "A period-average rate names the first and last months averaged, in that order; "
+                    "a month's rate names none, and an expense in EUR is never averaged."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted"]) | Q(reviewer__isnull=False),
                 name="expenditure_reviewed_has_reviewer",
                 violation_error_message=_("A reviewed expense needs its reviewer."),
@@ -365,8 +396,26 @@ class Expenditure(Reviewed):
     def __str__(self):
         return f"{self.date_incurred} {self.description} – {self.amount} {self.currency}"
 
+    @property
+    def rate_months(self) -> tuple[datetime.date, datetime.date]:
+        """The first and last months whose rates the stored rate is, or averages."""
+        if self.rate_method == Budget.RateMethod.PERIOD_AVERAGE:
+            return self.rate_first_month, self.rate_last_month
+        month = self.date_incurred.replace(day=1)
+        return month, month
+
+    @property
+    def rate_months_text(self) -> str:
+        return months_text(*self.rate_months)
+
     def clean(self):
         errors = {}
+        # A code not even of three capital letters is refused by the field's own validator already.
+        if self.currency and currency_validator.regex.search(self.currency):
+            try:
+                validate_iso_4217(self.currency)
+            except ValidationError as error:
+                errors["currency"] = error
         if self.date_incurred:
             try:
                 validate_not_in_future(self.date_incurred)

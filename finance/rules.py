@@ -297,3 +297,36 @@ def pre_financing_status(
         needed_for_next=needed,
         planned=planned,
     )
+
+
+@dataclass(frozen=True)
+class HeadingVariance:
+    """A heading's verified costs against what its budget, spent evenly, planned by the period end."""
+
+    budget: Decimal
+    verified: Decimal
+    planned: Decimal
+    threshold: Decimal
+
+    @property
+    def deviation(self) -> Decimal:
+        return self.verified - self.planned
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent_of(self.deviation, self.planned)
+
+    @property
+    def needs_explanation(self) -> bool:
+        """Beyond the threshold either way; spending on a heading that planned nothing always needs one."""
+        if self.planned == 0:
+            return self.verified > 0
+        return abs(self.deviation) > self.planned * self.threshold
+
+
+def heading_variance(
+    *, budget: Decimal, verified: Decimal, elapsed_months: int, duration_months: int, threshold: Decimal
+) -> HeadingVariance:
+    """Compare a heading's verified costs with its budget spent evenly over the months started (to the cent)."""
+    planned = cents(budget * min(elapsed_months, duration_months) / duration_months) if duration_months else ZERO
+    return HeadingVariance(budget=budget, verified=verified, planned=planned, threshold=threshold)

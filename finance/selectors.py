@@ -8,12 +8,13 @@ from decimal import Decimal
 from operator import attrgetter, itemgetter
 
 from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
 from core.formatters import ZERO, cents
+from core.validators import ISO_4217_CURRENCIES
 from partners.models import Partner, Project, add_months
 from partners.permissions import partner_of, user_can_direct
 from partners.selectors import partner_list
@@ -27,6 +28,7 @@ from .models import (
     ContingencyAuthorisation,
     CostCategory,
     EUPayment,
+    ExchangeRate,
     Expenditure,
     ProcurementContract,
     Receipt,
@@ -623,6 +625,62 @@ def finance_overview(
     )
 
 
+@dataclass(frozen=True)
+class RateUsed:
+    """One rate non-EUR expenses were converted at, and what it converted."""
+
+    currency: str
+    method: str  # a Budget.RateMethod
+    first_month: datetime.date
+    last_month: datetime.date
+    rate: Decimal
+    expenses: int
+    amount: Decimal  # in `currency`
+    amount_eur: Decimal
+    # A month's rate under a period-average budget: the SAL that reports these expenses replaces it.
+    provisional: bool
+
+
+def exchange_rates_used(*, expenses: QuerySet[Expenditure], budget: Budget | None) -> list[RateUsed]:
+    """Return the rates the non-EUR `expenses` are converted at, by currency and months, in one query."""
+    rows = (
+        expenses.exclude(currency="EUR")
+        .order_by()
+        .values("currency", "rate_method", "exchange_rate", "rate_first_month", "rate_last_month")
+        .annotate(
+            month=TruncMonth("date_incurred"), count=Count("pk"), amount=Sum("amount"), amount_eur=Sum("amount_eur")
+        )
+    )
+    period_average = Budget.RateMethod.PERIOD_AVERAGE
+    merged: dict[tuple, list] = {}
+    for row in rows:
+        # A period's average converts expenses of several months: one line for all of them.
+        if row["rate_method"] == period_average:
+            months = (row["rate_first_month"], row["rate_last_month"])
+        else:
+            months = (row["month"], row["month"])
+        key = (row["currency"], *months, row["rate_method"], row["exchange_rate"])
+        totals = merged.setdefault(key, [0, ZERO, ZERO])
+        totals[0] += row["count"]
+        totals[1] += row["amount"]
+        totals[2] += row["amount_eur"]
+    provisional_method = Budget.RateMethod.MONTH_INCURRED if budget and budget.rate_method == period_average else None
+    return [
+        RateUsed(
+            currency=currency,
+            method=method,
+            first_month=first,
+            last_month=last,
+            rate=rate,
+            expenses=count,
+            amount=amount,
+            amount_eur=amount_eur,
+            provisional=method == provisional_method,
+        )
+        for (currency, first, last, method, rate), (count, amount, amount_eur) in sorted(merged.items())
+    ]
+
+
 def expenditure_list(
     *,
     user,
@@ -671,6 +729,13 @@ class PagedByKeys:
         return rows.order_by(*self.queryset.query.order_by)
 
 
+def expenditure_verification_queue(*, user, project: Project) -> QuerySet[Expenditure]:
+    """Return the project's submitted expenses the user may see, oldest first: what the directors verify next."""
+    return expenditure_list(user=user, project=project, status=Expenditure.Status.SUBMITTED).order_by(
+        "updated_at", "id"
+    )
+
+
 def expenditure_statement_list(*, user, project: Project, partner: Partner | None) -> QuerySet[Expenditure]:
     """Return the declared expenses the user may see, of `partner` or all, by heading then date, for the statement."""
     expenses = expenditure_list(user=user, project=project, partner=partner).declared()
@@ -702,9 +767,28 @@ def receipt_list(*, expenditure: Expenditure) -> list[Receipt]:
 
 
 def expenditure_detail(expenditure: Expenditure) -> dict:
-    """Return what the expense page shows besides the expense: its receipts and its audit history."""
+    """Return what the expense page shows besides the expense: its receipts, its audit history, and whether its
+    rate is provisional (a month's rate under a period-average budget, which the SAL reporting it replaces)."""
     history = expenditure.history.select_related("history_user").order_by("history_date", "history_id")
-    return {"receipts": receipt_list(expenditure=expenditure), "history": list(history)}
+    rate_provisional = (
+        expenditure.currency != "EUR"
+        and expenditure.rate_method == Budget.RateMethod.MONTH_INCURRED
+        and Budget.objects.filter(
+            project_id=expenditure.partner.project_id, is_current=True, rate_method=Budget.RateMethod.PERIOD_AVERAGE
+        ).exists()
+    )
+    return {
+        "receipts": receipt_list(expenditure=expenditure),
+        "history": list(history),
+        "rate_provisional": rate_provisional,
+    }
+
+
+def expense_currency_choices(*, project: Project) -> list[str]:
+    """The currencies an expense of `project` may be in: its partners', those with monthly rates, EUR and USD."""
+    partners = Partner.objects.for_project(project).values_list("currency", flat=True)
+    rated = ExchangeRate.objects.order_by().values_list("currency", flat=True).distinct()
+    return sorted({"EUR", "USD", *partners, *rated} & ISO_4217_CURRENCIES)
 
 
 def cost_category_list() -> QuerySet[CostCategory]:

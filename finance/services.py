@@ -6,18 +6,20 @@ import datetime
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Action, Activity
 from core.formatters import CENT, ZERO, cents, money_text, rate_text
-from core.mail import notify_on_commit
+from core.mail import notify
+from core.models import Notification
 from core.services import (
     attachment_delete,
     attachments_store,
@@ -28,7 +30,8 @@ from core.services import (
     save_audited_once,
 )
 from core.uploads import CheckedUpload
-from partners.models import Partner, Project
+from core.validators import validate_iso_4217
+from partners.models import Partner, Project, add_months, currency_validator
 from partners.permissions import user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
 
@@ -89,13 +92,58 @@ def convert_to_eur(amount: Decimal, rate: Decimal) -> Decimal:
     return cents(amount / rate)
 
 
-def _fix_eur_amount(expenditure: Expenditure):
-    """Take the rate of the month incurred from the table and compute the EUR amount from it."""
-    if expenditure.amount is None or expenditure.amount <= 0:
-        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
-    # The date and links first: a rate is looked up only for a date the project can have.
-    expenditure.clean()
-    expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
+# A rate is stored with six decimals (as the Commission publishes them); an average is rounded half-up to them.
+RATE_PLACES = Decimal("0.000001")
+
+
+def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The first days of the months from `first`'s to `last`'s, both included."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def exchange_rate_average(*, currency: str, first_day: datetime.date, last_day: datetime.date) -> Decimal:
+    """Return the arithmetic mean of the monthly rates of every month from `first_day` to `last_day`.
+
+    Each month the period touches counts once, whatever its number of days; the mean is rounded half-up to six
+    decimals, as rates are stored. EUR is 1.
+    """
+    if currency == "EUR":
+        return Decimal("1")
+    months = _months(first_day, last_day)
+    rates = dict(ExchangeRate.objects.filter(currency=currency, month__in=months).values_list("month", "rate"))
+    missing = [month for month in months if month not in rates]
+    if missing:
+        raise ValidationError(
+            _(
+                "The average %(currency)s rate of %(first)s – %(last)s needs the monthly rates of %(months)s, "
+                "which are missing: ask an administrator to import them."
+            )
+            % {
+                "currency": currency,
+                "first": f"{months[0]:%Y-%m}",
+                "last": f"{months[-1]:%Y-%m}",
+                "months": ", ".join(f"{month:%Y-%m}" for month in missing),
+            },
+            code="missing_rate",
+        )
+    return (sum(rates.values()) / len(months)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _check_currency(currency: str):
+    """Refuse a code that is not an ISO 4217 currency, before any rate is looked up for it."""
+    try:
+        currency_validator(currency)
+        validate_iso_4217(currency)
+    except ValidationError as error:
+        raise ValidationError({"currency": error.messages[0]}, code="bad_currency") from error
+
+
+def _convert(expenditure: Expenditure, when: str):
+    """Compute the EUR amount at the stored rate; refuse an amount worth less than a cent, naming the rate's `when`."""
     expenditure.amount_eur = convert_to_eur(expenditure.amount, expenditure.exchange_rate)
     if expenditure.amount_eur <= 0:
         # The smallest amount that converts to a cent: half a cent's worth, rounded up.
@@ -106,14 +154,75 @@ def _fix_eur_amount(expenditure: Expenditure):
                     "At the rate of %(month)s this is less than one euro cent, which cannot be reported: "
                     "the smallest amount is %(minimum)s %(currency)s."
                 )
-                % {
-                    "month": expenditure.date_incurred.strftime("%Y-%m"),
-                    "minimum": minimum,
-                    "currency": expenditure.currency,
-                }
+                % {"month": when, "minimum": minimum, "currency": expenditure.currency}
             },
             code="below_a_cent",
         )
+
+
+def _fix_eur_amount(expenditure: Expenditure):
+    """Take the rate of the month incurred from the table and compute the EUR amount from it.
+
+    Under a period-average budget this rate is provisional: the SAL that reports the expense replaces it.
+    """
+    if expenditure.amount is None or expenditure.amount <= 0:
+        raise ValidationError({"amount": _("The amount must be positive.")}, code="not_positive")
+    _check_currency(expenditure.currency)
+    # The date and links first: a rate is looked up only for a date the project can have.
+    expenditure.clean()
+    expenditure.exchange_rate = exchange_rate_get(currency=expenditure.currency, day=expenditure.date_incurred)
+    expenditure.rate_method = Budget.RateMethod.MONTH_INCURRED
+    expenditure.rate_first_month = expenditure.rate_last_month = None
+    _convert(expenditure, expenditure.date_incurred.strftime("%Y-%m"))
+
+
+@transaction.atomic
+def expenditures_fix_period_rates(
+    *, actor, project: Project, expenses: QuerySet[Expenditure], periods: Sequence[tuple[datetime.date, datetime.date]]
+) -> int:
+    """Under the current budget's period-average method, convert each of `expenses` at its period's average rate.
+
+    `periods` are the reporting periods' first and last days (finance does not know the periods: reports hands
+    them over when a SAL is approved); an expense takes the average of the period it was incurred in, and records
+    the method and the months averaged. All of them or none: a missing monthly rate refuses the whole, naming the
+    currency and the months. Return how many expenses changed.
+    """
+    if not user_can_direct(actor, project):
+        raise PermissionDenied(_("Only directors fix the exchange rates of reported expenses."))
+    budget = Budget.objects.filter(project=project, is_current=True).first()
+    if budget is None or budget.rate_method != Budget.RateMethod.PERIOD_AVERAGE:
+        return 0
+    foreign = expenses.exclude(currency="EUR").order_by("pk")
+    changed, errors = 0, []
+    for first_day, last_day in periods:
+        in_period = list(foreign.filter(date_incurred__range=(first_day, last_day)))
+        averages = {}
+        for currency in sorted({expense.currency for expense in in_period}):
+            try:
+                averages[currency] = exchange_rate_average(currency=currency, first_day=first_day, last_day=last_day)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        first_month, last_month = first_day.replace(day=1), last_day.replace(day=1)
+        for expense in in_period:
+            rate = averages.get(expense.currency)
+            if rate is None or (
+                expense.rate_method == Budget.RateMethod.PERIOD_AVERAGE
+                and (expense.exchange_rate, expense.rate_first_month, expense.rate_last_month)
+                == (rate, first_month, last_month)
+            ):
+                continue
+            expense.rate_method = Budget.RateMethod.PERIOD_AVERAGE
+            expense.exchange_rate, expense.rate_first_month, expense.rate_last_month = rate, first_month, last_month
+            try:
+                _convert(expense, f"{first_month:%Y-%m} – {last_month:%Y-%m}")
+            except ValidationError as error:
+                errors.extend(f"{expense}: {message}" for message in error.messages)
+                continue
+            save_audited(expense, actor)
+            changed += 1
+    if errors:
+        raise ValidationError(errors, code="missing_rate")
+    return changed
 
 
 def _check_heading(expenditure: Expenditure, *, counted: Sequence[str]):
@@ -193,13 +302,14 @@ def expenditure_create(
     date_incurred: datetime.date,
     description: str,
     amount: Decimal,
+    currency: str | None = None,
     activity: Activity | None = None,
     supplier: str = "",
     document_ref: str = "",
     receipts: Sequence[CheckedUpload] = (),
     form_token: uuid.UUID | None = None,
 ) -> Expenditure:
-    """Declare a draft expense in the partner's currency, fixing its EUR amount at the month's rate.
+    """Declare a draft expense in `currency` (the partner's by default), fixing its EUR amount at the month's rate.
 
     With `form_token`, raise AlreadySaved if the actor's form with that token declared an expense already.
     """
@@ -214,7 +324,7 @@ def expenditure_create(
         supplier=supplier,
         document_ref=document_ref,
         amount=amount,
-        currency=partner.currency,
+        currency=currency or partner.currency,
         author=actor,
     )
     _fix_and_check(expenditure)
@@ -233,12 +343,16 @@ def expenditure_update(
     date_incurred: datetime.date,
     description: str,
     amount: Decimal,
+    currency: str | None = None,
     activity: Activity | None = None,
     supplier: str = "",
     document_ref: str = "",
     receipts: Sequence[CheckedUpload] = (),
 ) -> Expenditure:
-    """Change a draft or returned expense, refusing if someone saved it since `revision` was read."""
+    """Change a draft or returned expense, refusing if someone saved it since `revision` was read.
+
+    Without `currency` the expense keeps its own.
+    """
     locked = lock_for_change(
         expenditure,
         editable=EDITABLE_STATUSES,
@@ -254,7 +368,7 @@ def expenditure_update(
     )
     locked.category, locked.activity, locked.date_incurred = category, activity, date_incurred
     locked.description, locked.supplier, locked.document_ref = description, supplier, document_ref
-    locked.amount = amount
+    locked.amount, locked.currency = amount, currency or locked.currency
     _fix_and_check(locked)
     locked.revision += 1
     save_audited(locked, actor)
@@ -282,8 +396,13 @@ def expenditure_delete(*, actor, expenditure: Expenditure) -> None:
     for receipt in locked.receipts.all():
         attachment_delete(receipt, actor)
     if locked.status == Expenditure.Status.RETURNED and locked.reviewer is not None:
-        notify_on_commit(
+        notify(
             recipients=[locked.reviewer],
+            actor=actor,
+            verb=Notification.Verb.WITHDRAWN,
+            target=locked,
+            summary=_expense_summary(locked),
+            link="",
             subject=_("COCAP: the returned expense was withdrawn: %(description)s")
             % {"description": locked.description[:60]},
             template="finance/email/expenditure_deleted.txt",
@@ -312,6 +431,26 @@ def _review(expenditure: Expenditure, *, actor, to, allowed_from, note="", prepa
     )
 
 
+def _prepare_submission(expenditure: Expenditure):
+    """Refuse an expense without what a verification needs; start the director's checklist afresh."""
+    missing = []
+    if not expenditure.supplier.strip():
+        missing.append(_("the supplier"))
+    if not expenditure.document_ref.strip():
+        missing.append(_("the document number"))
+    if not expenditure.receipts.exists():
+        missing.append(_("a receipt (a scan or photo of the invoice)"))
+    if missing:
+        raise ValidationError(
+            _("Before submitting, add %(missing)s: edit the expense, then submit it again.")
+            % {"missing": ", ".join(missing)},
+            code="incomplete",
+        )
+    for item in Expenditure.CHECKLIST:
+        setattr(expenditure, item, False)
+    _fix_and_check(expenditure)
+
+
 @transaction.atomic
 def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     """Send a draft or returned expense for verification, at the rate the table holds now."""
@@ -323,10 +462,15 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
         actor=actor,
         to=Expenditure.Status.SUBMITTED,
         allowed_from=EDITABLE_STATUSES,
-        prepare=_fix_and_check,
+        prepare=_prepare_submission,
     )
-    notify_on_commit(
+    notify(
         recipients=director_list(project=expenditure.partner.project),
+        actor=actor,
+        verb=Notification.Verb.SUBMITTED,
+        target=expenditure,
+        summary=_expense_summary(expenditure),
+        link=_expense_link(expenditure),
         subject=_("COCAP: an expense of %(partner)s submitted for verification") % {"partner": expenditure.partner},
         template="finance/email/expenditure_submitted.txt",
         context={"expenditure": expenditure, "actor": actor},
@@ -334,21 +478,52 @@ def expenditure_submit(*, actor, expenditure: Expenditure) -> Expenditure:
     return expenditure
 
 
+def _expense_summary(expenditure: Expenditure) -> str:
+    return f"{expenditure.description[:120]} ({expenditure.amount} {expenditure.currency})"
+
+
+def _expense_link(expenditure: Expenditure) -> str:
+    return reverse("finance:expense-detail", args=[expenditure.pk])
+
+
 def _require_director(actor, expenditure: Expenditure):
     if not user_can_direct(actor, expenditure.partner.project):
         raise PermissionDenied(_("Only directors review expenses."))
 
 
-def _decide(expenditure, *, actor, to, note, subject, missing_note=None, prepare=None):
-    """Record a director's decision and tell the author; `missing_note` is the refusal when a reason is required."""
+def _decide(expenditure, *, actor, to, note, subject, checklist=(), missing_note=None, prepare=None):
+    """Record a director's decision with the checklist items ticked, and tell the author.
+
+    `missing_note` is the refusal when a reason is required.
+    """
     _require_director(actor, expenditure)
     if missing_note is not None and not note.strip():
         raise ValidationError({"review_note": missing_note}, code="required")
+    unknown = set(checklist) - set(Expenditure.CHECKLIST)
+    if unknown:
+        raise ValueError(f"Not checklist items: {sorted(unknown)}")
+
+    def record_checklist(locked):
+        for item in Expenditure.CHECKLIST:
+            setattr(locked, item, item in checklist)
+        if prepare is not None:
+            prepare(locked)
+
     expenditure = _review(
-        expenditure, actor=actor, to=to, allowed_from=(Expenditure.Status.SUBMITTED,), note=note, prepare=prepare
+        expenditure,
+        actor=actor,
+        to=to,
+        allowed_from=(Expenditure.Status.SUBMITTED,),
+        note=note,
+        prepare=record_checklist,
     )
-    notify_on_commit(
+    notify(
         recipients=[expenditure.author],
+        actor=actor,
+        verb=Notification.Verb(to),
+        target=expenditure,
+        summary=_expense_summary(expenditure),
+        link=_expense_link(expenditure),
         subject=subject % {"description": expenditure.description[:60]},
         template="finance/email/expenditure_reviewed.txt",
         context={"expenditure": expenditure},
@@ -357,39 +532,57 @@ def _decide(expenditure, *, actor, to, note, subject, missing_note=None, prepare
 
 
 @transaction.atomic
-def expenditure_verify(*, actor, expenditure: Expenditure, note: str = "") -> Expenditure:
-    """Accept a submitted expense as eligible; it counts towards the EU share."""
+def expenditure_verify(*, actor, expenditure: Expenditure, checklist=(), note: str = "") -> Expenditure:
+    """Accept a submitted expense as eligible, every checklist item ticked; it counts towards the EU share."""
+    _require_director(actor, expenditure)
+    unchecked = [
+        str(Expenditure._meta.get_field(item).verbose_name) for item in Expenditure.CHECKLIST if item not in checklist
+    ]
+    if unchecked:
+        raise ValidationError(
+            {
+                "checklist": _(
+                    "Tick every check before verifying; still open: %(unchecked)s. If one fails, return or reject "
+                    "the expense with a note."
+                )
+                % {"unchecked": ", ".join(unchecked)}
+            },
+            code="checklist",
+        )
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.VERIFIED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense verified: %(description)s"),
         prepare=_check_verifiable,
     )
 
 
 @transaction.atomic
-def expenditure_reject(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
+def expenditure_reject(*, actor, expenditure: Expenditure, note: str, checklist=()) -> Expenditure:
     """Refuse a submitted expense as ineligible, with the reason."""
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.REJECTED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense rejected: %(description)s"),
         missing_note=_("Say why the expense is not eligible."),
     )
 
 
 @transaction.atomic
-def expenditure_return(*, actor, expenditure: Expenditure, note: str) -> Expenditure:
+def expenditure_return(*, actor, expenditure: Expenditure, note: str, checklist=()) -> Expenditure:
     """Send a submitted expense back to its partner to fix, with the reason."""
     return _decide(
         expenditure,
         actor=actor,
         to=Expenditure.Status.RETURNED,
         note=note,
+        checklist=checklist,
         subject=_("COCAP: expense returned for changes: %(description)s"),
         missing_note=_("Say what needs fixing when you return an expense."),
     )

@@ -58,6 +58,7 @@ from .selectors import (
     expenditure_get,
     expenditure_list,
     expenditure_statement_list,
+    expenditure_verification_queue,
     finance_overview,
     procurement_contract_deleted_by,
     procurement_contract_get,
@@ -257,6 +258,7 @@ def _expense_form_view(request, *, partner, expenditure=None):
                 "supplier": data["supplier"],
                 "document_ref": data["document_ref"],
                 "amount": data["amount"],
+                "currency": data["currency"],
                 "receipts": form.uploads(),
             }
             if expenditure is None:
@@ -264,7 +266,10 @@ def _expense_form_view(request, *, partner, expenditure=None):
                 messages.success(request, _("Expense saved as a draft. Submit it when its receipts are attached."))
             else:
                 expenditure = services.expenditure_update(expenditure=expenditure, revision=data["revision"], **fields)
-                messages.success(request, _("Changes saved."))
+                if expenditure.status == Expenditure.Status.RETURNED:
+                    messages.success(request, _("Changes saved. Next step: submit it again for verification."))
+                else:
+                    messages.success(request, _("Changes saved."))
         except AlreadySaved as sent_before:
             form.uploads_saved()
             messages.info(request, _("This form was sent twice: the expense was saved once, and here it is."))
@@ -307,6 +312,11 @@ def expense_detail(request, pk):
 
 
 def _expense_detail_page(request, expenditure, review_form=None):
+    project = expenditure.partner.project
+    next_in_queue = None
+    if user_can_direct(request.user, project):
+        queue = expenditure_verification_queue(user=request.user, project=project)
+        next_in_queue = queue.exclude(pk=expenditure.pk).first()
     return render(
         request,
         "finance/expense_detail.html",
@@ -317,6 +327,11 @@ def _expense_detail_page(request, expenditure, review_form=None):
             "can_delete": user_can_delete_expenditure(request.user, expenditure),
             "can_review": user_can_review_expenditure(request.user, expenditure),
             "review_form": review_form or ReviewForm(),
+            "next_in_queue": next_in_queue,
+            "checklist": [
+                (Expenditure._meta.get_field(item).verbose_name, getattr(expenditure, item))
+                for item in Expenditure.CHECKLIST
+            ],
         },
     )
 
@@ -372,13 +387,20 @@ def expense_review(request, pk, decision):
         # Show the note again with what is wrong with it, rather than decide without it.
         return _expense_detail_page(request, expenditure, review_form=form)
     service, success = REVIEWS[decision]
-    run_service(request, service, str(success), expenditure=expenditure, note=form.cleaned_data["note"])
+    run_service(
+        request,
+        service,
+        str(success),
+        expenditure=expenditure,
+        note=form.cleaned_data["note"],
+        checklist=form.cleaned_data["checklist"],
+    )
     return redirect("finance:expense-detail", pk=pk)
 
 
 def receipt_download(request, pk):
     """Send a receipt to a user who may see its expense."""
-    return attachment_response(receipt_get(user=request.user, pk=pk))
+    return attachment_response(receipt_get(user=request.user, pk=pk), preview="preview" in request.GET)
 
 
 @require_POST

@@ -6,6 +6,7 @@ from core.admin import HistoryAdmin, download_link
 from .models import (
     CONTRIBUTION_TEXT_FIELDS,
     ContributionActivity,
+    HeadingVariance,
     PartnerContribution,
     ProgressReport,
     ReportedExpenditure,
@@ -43,6 +44,13 @@ class ProgressReportAdmin(HistoryAdmin):
         "approved_at",
         "created_by",
         "created_at",
+        # The financial report is written in the portal, beside the variances it explains.
+        "other_donors_eur",
+        "in_kind_eur",
+        "interest_eur",
+        "funding_note",
+        "forecast_eur",
+        "forecast_note",
     ]
 
     def has_add_permission(self, request):
@@ -124,6 +132,25 @@ class ReportSectionAdmin(HistoryAdmin):
     list_select_related = ["report__period__project", "activity", "edited_by"]
     # Sections are compiled and edited in the portal, which keeps approved SALs unchanged.
     readonly_fields = ["report", "kind", "activity", "edited_by", "edited_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.report.status == ProgressReport.Status.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HeadingVariance)
+class HeadingVarianceAdmin(HistoryAdmin):
+    list_display = ["report", "category"]
+    list_filter = ["category", "report__period__project"]
+    search_fields = ["explanation"]
+    list_select_related = ["report__period__project", "category"]
+    # Written in the portal's financial report of a draft; an approved SAL keeps them as they were.
+    readonly_fields = ["report", "category"]
 
     def has_add_permission(self, request):
         return False

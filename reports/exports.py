@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from finance.exports import Column, XlsxSheet
+from finance.exports import Column, Rate, XlsxSheet
 
 from .models import ProgressReport
 
@@ -40,6 +40,18 @@ def report_file_name(report: ProgressReport) -> str:
     """Name the SAL's files, without extension: project, SAL number, version, and whether it is a draft."""
     draft = "" if report.is_frozen else "-draft"
     return f"{report.project.code}-sal-{report.period.number}-v{report.version}{draft}"
+
+
+# The exchange rates' columns, read from the figures' rows.
+SAL_RATE_COLUMNS: tuple[Column, ...] = (
+    (gettext_lazy("Currency"), itemgetter("currency")),
+    (gettext_lazy("Method"), lambda row: row["method"] + (f" ({_('provisional')})" if row["provisional"] else "")),
+    (gettext_lazy("Months"), itemgetter("months")),
+    (gettext_lazy("Rate (units per EUR)"), lambda row: Rate(row["rate"])),
+    (gettext_lazy("Expenses"), itemgetter("expenses")),
+    (gettext_lazy("Amount"), lambda row: _money(row["amount"])),
+    (gettext_lazy("Amount (EUR)"), lambda row: _money(row["amount_eur"])),
+)
 
 
 def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
@@ -105,6 +117,9 @@ def progress_report_xlsx(report: ProgressReport, figures: dict) -> bytes:
                 XlsxSheet(workbook, title).table(
                     columns, rows, totals=finance["totals"], bold_if=lambda row: row.get("subtotal")
                 )
+            # Snapshots before schema 3 have no rates: no sheet.
+            if "rates" in finance:
+                XlsxSheet(workbook, _("Exchange rates")).table(SAL_RATE_COLUMNS, finance["rates"])
             checks = XlsxSheet(workbook, _("EU rule checks"))
             checks.row(_("Check"), _("Figures"), _("Verdict"), bold=True)
             for check in finance["checks"]:

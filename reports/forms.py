@@ -1,10 +1,12 @@
 import re
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.formatters import money_text
 from core.forms import HiddenFieldErrorsMixin, LimitedTextField, RevisionField
 from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS
 
@@ -17,6 +19,8 @@ VERIFY_MAX_BYTES = 100 * 1024 * 1024
 
 class ProgressReportCreateForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
+    # Only the button that starts a draft of a period still running sends it: a deliberate choice.
+    before_period_end = forms.BooleanField(required=False)
 
 
 class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
@@ -37,6 +41,8 @@ class ProgressReportForm(HiddenFieldErrorsMixin, forms.ModelForm):
 
 class ProgressReportApproveForm(forms.Form):
     revision = RevisionField()
+    # The approval page asks first; its confirmation button sends this.
+    confirmed = forms.BooleanField(required=False)
 
 
 class VerifyForm(forms.Form):
@@ -139,3 +145,49 @@ class ReportSectionsForm(HiddenFieldErrorsMixin, forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("section_")
         }
+
+
+class ReportFinancialForm(HiddenFieldErrorsMixin, forms.ModelForm):
+    """The draft's financial report: an explanation per heading that strays from plan, other funding, the forecast."""
+
+    revision = RevisionField()
+
+    class Meta:
+        model = ProgressReport
+        fields = ["other_donors_eur", "in_kind_eur", "interest_eur", "funding_note", "forecast_eur", "forecast_note"]
+        help_texts = {
+            "other_donors_eur": _("Funding from donors other than the EU, to the period end."),
+            "in_kind_eur": _("The value of contributions in kind, to the period end."),
+            "interest_eur": _("Interest the pre-financing earned: the Commission may recover it."),
+        }
+
+    def __init__(self, *args, variances, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("funding_note", "forecast_note"):
+            self.fields[name] = LimitedTextField(
+                label=self.fields[name].label, required=False, max_chars=REVIEW_NOTE_MAX_CHARS, rows=3
+            )
+        self.variance_fields = []
+        for variance in variances:
+            name = f"explanation_{variance['category']}"
+            help_text = _("Planned by now %(planned)s, verified %(verified)s (%(percent)s %%).") % {
+                "planned": money_text(Decimal(variance["planned"])),
+                "verified": money_text(Decimal(variance["verified"])),
+                "percent": variance["percent"] or "–",
+            }
+            self.fields[name] = LimitedTextField(
+                label=_("Variance of %(heading)s") % {"heading": variance["label"]}
+                + (" *" if variance["required"] else ""),
+                required=False,
+                max_chars=REVIEW_NOTE_MAX_CHARS,
+                rows=3,
+                initial=variance["explanation"],
+                help_text=help_text,
+            )
+            self.variance_fields.append(name)
+        # The explanations the approval waits for come first.
+        self.order_fields(self.variance_fields)
+
+    def explanations(self) -> dict[int, str]:
+        """Each heading's explanation, by heading id."""
+        return {int(name.removeprefix("explanation_")): self.cleaned_data[name] for name in self.variance_fields}

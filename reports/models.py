@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.models import Reviewed
-from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
+from core.validators import CONTRIBUTION_TEXT_MAX_CHARS, REVIEW_NOTE_MAX_CHARS, SAL_SUMMARY_MAX_CHARS, MaxCharsValidator
 from partners.models import Project
 from partners.permissions import scope_to_user
 
@@ -55,6 +56,10 @@ class ReportingPeriod(models.Model):
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
         }
+
+    def has_ended(self, today) -> bool:
+        """Tell whether the period is over by `today`: its last day has gone by."""
+        return self.end < today
 
     def clean(self):
         if self.project_id and self.start and self.end:
@@ -129,6 +134,46 @@ class ProgressReport(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # A director may start a draft while the period runs, to see its figures so far; it is marked as such and
+    # can be approved only once the period has ended.
+    before_period_end = models.BooleanField(_("started before the period ended"), default=False)
+    # The financial report's figures the data cannot give: other funding, and the forecast of the next period.
+    other_donors_eur = models.DecimalField(
+        _("other donors (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    in_kind_eur = models.DecimalField(
+        _("in-kind contributions (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    interest_eur = models.DecimalField(
+        _("interest earned on pre-financing (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    funding_note = models.TextField(
+        _("note on the sources of funding"), blank=True, validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)]
+    )
+    forecast_eur = models.DecimalField(
+        _("expenditure forecast for the next period (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    forecast_note = models.TextField(
+        _("forecast: what the next period's spending is for"),
+        blank=True,
+        validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)],
+    )
 
     objects = ProgressReportQuerySet.as_manager()
     # The snapshot is written once, on approval; the history keeps who changed the summary, approved and rendered.
@@ -171,6 +216,17 @@ class ProgressReport(models.Model):
                 condition=LessThanOrEqual(Length("summary"), SAL_SUMMARY_MAX_CHARS),
                 name="progress_report_summary_length",
                 violation_error_message=_("The summary is too long."),
+            ),
+            models.CheckConstraint(
+                condition=Q(other_donors_eur__gte=0, in_kind_eur__gte=0, interest_eur__gte=0, forecast_eur__gte=0),
+                name="progress_report_funding_not_negative",
+                violation_error_message=_("Funding and forecast amounts cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("funding_note"), REVIEW_NOTE_MAX_CHARS)
+                & LessThanOrEqual(Length("forecast_note"), REVIEW_NOTE_MAX_CHARS),
+                name="progress_report_financial_notes_length",
+                violation_error_message=_("A note is too long."),
             ),
         ]
 
@@ -416,3 +472,40 @@ class ReportSection(models.Model):
         if self.activity_id:
             return f"{self.report} – {self.get_kind_display()} {self.activity.number}"
         return f"{self.report} – {self.get_kind_display()}"
+
+
+class HeadingVariance(models.Model):
+    """Why a budget heading's spending strays from plan by more than the flexibility threshold, as directors explain.
+
+    The EU financial report asks for it; a SAL is approved only once every such heading has one.
+    """
+
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.CASCADE, related_name="variances", verbose_name=_("SAL")
+    )
+    category = models.ForeignKey(
+        "finance.CostCategory", on_delete=models.PROTECT, related_name="+", verbose_name=_("budget heading")
+    )
+    explanation = models.TextField(_("explanation"), validators=[MaxCharsValidator(REVIEW_NOTE_MAX_CHARS)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("variance explanation")
+        verbose_name_plural = _("variance explanations")
+        ordering = ["report", "category__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "category"],
+                name="heading_variance_unique",
+                violation_error_message=_("This SAL already explains this heading."),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("explanation"), REVIEW_NOTE_MAX_CHARS),
+                name="heading_variance_explanation_length",
+                violation_error_message=_("The explanation is too long."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.report} – {self.category}"

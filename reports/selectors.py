@@ -6,12 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.charts import gantt_action, gantt_layout
+from activities.charts import Milestone, ProjectCalendar, gantt_action, gantt_layout, project_calendar
 from activities.models import Activity, Indicator, ProgressEntry
 from activities.rules import expected_progress, is_late
 from activities.selectors import (
@@ -23,18 +23,24 @@ from activities.selectors import (
     progress_entry_review_queue,
     recordable_actions,
 )
-from core.formatters import ZERO, money_json, percent_of
+from core.formatters import ZERO, money_json, months_text, percent_of
 from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
-from finance.models import Budget, BudgetLine, Expenditure
-from finance.rules import eu_share_due, rule_checks
+from finance.models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure
+from finance.rules import eu_share_due, heading_variance, pre_financing_status, rule_checks
 from finance.selectors import (
+    PROCUREMENT_REPORTED_ABOVE,
+    RateUsed,
     budget_current,
     budget_flexibility,
+    exchange_rates_used,
+    expenditure_list,
+    expenditure_verification_queue,
     expense_sums,
     indirect_by_partner,
     money_by,
     partner_list_with_money,
+    procurement_contracts_reported,
     verified_by_month,
 )
 from partners.models import GoverningBody, Partner, Project
@@ -46,7 +52,8 @@ from .models import ContributionActivity, PartnerContribution, ProgressReport, R
 # 2: money rows add `verified_earlier_periods`, and the period's figures are the expenses it reports.
 # 3: the project adds its contract number, region, partners by full name and the facts still assumed;
 # `sections` holds the narrative chapters of the EU interim report; headings in Annex III order with the computed
-# lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate.
+# lines 7, 9, 11 (`subtotal`), indirect costs at their flat rate; the finance figures add `rates`, the exchange
+# rates the period's expenses were converted at.
 SNAPSHOT_SCHEMA = 3
 
 
@@ -95,31 +102,69 @@ def reporting_periods_upcoming(*, project: Project, today: datetime.date, limit:
     return list(ReportingPeriod.objects.filter(project=project, due_date__gte=today).order_by("due_date")[:limit])
 
 
+def _with_approved_report(periods: QuerySet[ReportingPeriod]) -> QuerySet[ReportingPeriod]:
+    approved = ProgressReport.objects.filter(period=OuterRef("pk"), status=ProgressReport.Status.APPROVED)
+    return periods.annotate(has_approved=Exists(approved))
+
+
+def reporting_periods_overdue(*, project: Project, today: datetime.date) -> list[ReportingPeriod]:
+    """Return the periods whose SAL is overdue: the due date has passed and no version is approved. One query."""
+    periods = ReportingPeriod.objects.filter(project=project, due_date__lt=today)
+    return list(_with_approved_report(periods).filter(has_approved=False).order_by("number"))
+
+
+def money_at_a_glance(*, project: Project) -> dict | None:
+    """Return the project's budget, declared and verified EUR and the EU share due, or None without a budget."""
+    budget = budget_current(project=project)
+    if budget is None:
+        return None
+    headings = money_by(
+        "category",
+        lines=BudgetLine.objects.filter(budget=budget),
+        expenses=Expenditure.objects.for_project(project),
+    )
+    return {
+        "budget": budget.total_eligible_cost,
+        "declared": sum((h.declared for h in headings), ZERO),
+        "verified": sum((h.verified for h in headings), ZERO),
+        "eu_share_due": eu_share_due(headings, budget),
+    }
+
+
 def dashboard_partner(*, user, project: Project, partner: Partner, today: datetime.date) -> dict:
-    """What partner staff need: their actions, drafts, returned entries and the next due dates."""
+    """What partner staff need: their actions, entries and expenses to fix or finish, overdue SALs, due dates."""
     mine = progress_entry_list(user=user, project=project, partner=partner)
     elapsed = project.elapsed_months(today)
     actions = list(recordable_actions(partner=partner))
     for action in actions:
         action.late = is_late(action.progress or 0, action.start_month, action.end_month, elapsed)
+    expenses = expenditure_list(user=user, project=project, partner=partner)
     return {
         "partner": partner,
         "actions": actions,
         "drafts": list(mine.filter(status=ProgressEntry.Status.DRAFT)[:10]),
         "returned": list(mine.filter(status=ProgressEntry.Status.RETURNED)[:10]),
         "submitted": list(mine.filter(status=ProgressEntry.Status.SUBMITTED)[:10]),
+        "expenses_returned": list(expenses.filter(status=Expenditure.Status.RETURNED)[:10]),
+        "expenses_draft": list(expenses.filter(status=Expenditure.Status.DRAFT)[:10]),
         "periods": reporting_periods_upcoming(project=project, today=today),
+        "overdue": reporting_periods_overdue(project=project, today=today),
     }
 
 
 def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
-    """What directors need: the review queue, activities against time, and the latest changes."""
+    """What directors need: the review and verification queues, the money, activities against time, what changed."""
     entries = progress_entry_list(user=user, project=project)
     queue = progress_entry_review_queue(user=user, project=project)
+    verification = expenditure_verification_queue(user=user, project=project)
     activities = activity_list_with_schedule(project=project, today=today)
     return {
         "queue": list(queue[:10]),
         "queue_count": queue.count(),
+        "verification": list(verification[:10]),
+        "verification_count": verification.count(),
+        "money": money_at_a_glance(project=project),
+        "overdue": reporting_periods_overdue(project=project, today=today),
         "activities": activities,
         "late_count": sum(1 for activity in activities if activity.late),
         "recent": list(entries.exclude(status=ProgressEntry.Status.DRAFT).order_by("-updated_at", "-id")[:10]),
@@ -127,14 +172,22 @@ def dashboard_director(*, user, project: Project, today: datetime.date) -> dict:
     }
 
 
-def reporting_period_list_with_reports(*, user, project: Project) -> list[ReportingPeriod]:
-    """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first."""
+def reporting_period_list_with_reports(*, user, project: Project, today: datetime.date) -> list[ReportingPeriod]:
+    """Return the project's periods, each with `versions`: the SAL versions the user may see, newest first.
+
+    Each also tells whether it has `ended` by `today`, and whether its SAL is `overdue`: due before today and
+    with no approved version.
+    """
     reports = ProgressReport.objects.visible_to(user).defer("snapshot", "summary").order_by("-version")
-    return list(
-        ReportingPeriod.objects.filter(project=project)
+    periods = list(
+        _with_approved_report(ReportingPeriod.objects.filter(project=project))
         .prefetch_related(Prefetch("reports", queryset=reports, to_attr="versions"))
         .order_by("number")
     )
+    for period in periods:
+        period.ended = period.has_ended(today)
+        period.overdue = period.due_date < today and not period.has_approved
+    return periods
 
 
 def reporting_period_list(*, project: Project) -> QuerySet[ReportingPeriod]:
@@ -266,7 +319,23 @@ def _sal_expenses(project: Project, period: ReportingPeriod) -> tuple[QuerySet[E
     return Expenditure.objects.for_project(project).verified().filter(earlier | in_period), in_period
 
 
-def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dict | None:
+def _rate_rows(rates: list[RateUsed]) -> list[dict]:
+    return [
+        {
+            "currency": rate.currency,
+            "method": str(Budget.RateMethod(rate.method).label),
+            "months": months_text(rate.first_month, rate.last_month),
+            "rate": str(rate.rate),
+            "expenses": rate.expenses,
+            "amount": money_json(rate.amount),
+            "amount_eur": money_json(rate.amount_eur),
+            "provisional": rate.provisional,
+        }
+        for rate in rates
+    ]
+
+
+def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int, report: ProgressReport) -> dict | None:
     """Verified costs the SAL reports and up to it against the current budget, the EU share and the checks.
 
     Each verified expense is reported once, by one SAL; so SAL 1..n's period figures add up to SAL n's cumulative.
@@ -275,15 +344,16 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
     if budget is None:
         return None
     lines = BudgetLine.objects.filter(budget=budget)
-    expenses, in_period = _sal_expenses(project, period)
+    reported, in_period = _sal_expenses(project, period)
     # Summed once for the tables by heading and partner, the flat rate and the months.
-    expenses = expense_sums(expenses, in_period=in_period, period_start=period.start)
+    expenses = expense_sums(reported, in_period=in_period, period_start=period.start)
     indirect = indirect_by_partner(budget=budget, lines=lines, expenses=expenses)
     money = {"lines": lines, "expenses": expenses, "indirect": indirect}
     headings = money_by("category", **money)
     partners = money_by("partner", **money)
     totals = heading_total(headings, _("Total"))
     due = eu_share_due(headings, budget)
+    rates = exchange_rates_used(expenses=reported.filter(in_period), budget=budget)
     before = [dataclasses.replace(h, verified=h.verified - h.verified_in_period) for h in headings]
     # The budget and the spending up to the SAL, projected from the period's end, against the contract.
     flexibility = budget_flexibility(project=project, budget=budget, today=period.end, headings=headings).comparisons
@@ -302,9 +372,92 @@ def _sal_finance(project: Project, period: ReportingPeriod, elapsed: int) -> dic
             dataclasses.asdict(check)
             for check in rule_checks(budget=budget, headings=headings, flexibility=flexibility)
         ],
+        "rate_method": str(budget.get_rate_method_display()),
+        "rates": _rate_rows(rates),
+        "rates_provisional": any(rate.provisional for rate in rates),
         "verified_by_month": [
             money_json(amount) for amount in verified_by_month(project=project, expenses=expenses, months=elapsed)
         ],
+        **_sal_financial_report(report, budget=budget, headings=headings, verified=totals.verified, eu_share=due),
+    }
+
+
+# The headings a variance is explained for: those partners spend on; indirect costs follow them at a flat rate.
+VARIANCE_KINDS = (CostCategory.Kind.DIRECT, CostCategory.Kind.CONTINGENCY)
+
+
+def _sal_financial_report(
+    report: ProgressReport, *, budget: Budget, headings: list[MoneyRow], verified: Decimal, eu_share: Decimal
+) -> dict:
+    """The EU financial report's parts besides the tables: variances, sources of funding, contracts, forecast."""
+    period, project = report.period, report.project
+    elapsed = project.elapsed_months(period.end)
+    explained = dict(report.variances.values_list("category_id", "explanation"))
+    variances = []
+    for row in headings:
+        if row.key is None or row.kind not in VARIANCE_KINDS or getattr(row, "is_subtotal", False):
+            continue
+        variance = heading_variance(
+            budget=row.budget,
+            verified=row.verified,
+            elapsed_months=elapsed,
+            duration_months=project.duration_months,
+            threshold=budget.flexibility_threshold,
+        )
+        variances.append(
+            {
+                "category": row.key.pk,
+                "label": row.label,
+                "budget": money_json(row.budget),
+                "planned": money_json(variance.planned),
+                "verified": money_json(row.verified),
+                "deviation": money_json(variance.deviation),
+                "percent": str(variance.percent) if variance.percent is not None else None,
+                "required": variance.needs_explanation,
+                "explanation": explained.get(row.key.pk, ""),
+            }
+        )
+    payments = list(EUPayment.objects.filter(project=project, received_on__lte=period.end).order_by("number"))
+    tranche = pre_financing_status(payments=payments, budget=budget, used=eu_share)
+    own_funds = verified - eu_share
+    funding = report.other_donors_eur + report.in_kind_eur
+    contracts = procurement_contracts_reported(project=project, until=period.end)
+    return {
+        "variance_threshold_percent": _percent_str(budget.flexibility_threshold, Decimal(1)),
+        "variances": variances,
+        "sources": {
+            "eu_pre_financing_received": money_json(tranche.received),
+            "eu_share": money_json(eu_share),
+            "own_funds": money_json(own_funds),
+            "other_donors": money_json(report.other_donors_eur),
+            "in_kind": money_json(report.in_kind_eur),
+            "total": money_json(eu_share + own_funds + funding),
+            "interest": money_json(report.interest_eur),
+            "note": report.funding_note,
+        },
+        "contracts": [
+            {
+                "partner": contract.partner.organisation.name,
+                "reference": contract.reference,
+                "supplier": contract.supplier,
+                "subject": contract.subject,
+                "amount": money_json(contract.amount),
+                "procedure": str(contract.get_procedure_display()),
+                "signed_on": contract.signed_on.isoformat(),
+                "expenses": len(contract.expenses.all()),
+                "paid": money_json(sum((e.amount_eur for e in contract.expenses.all()), ZERO)),
+            }
+            for contract in contracts
+        ],
+        "contracts_above": money_json(PROCUREMENT_REPORTED_ABOVE),
+        "forecast": {"amount": money_json(report.forecast_eur), "note": report.forecast_note},
+        "payment_request": {
+            "received": money_json(tranche.received),
+            "needed": money_json(tranche.needed_for_next) if tranche.needed_for_next is not None else None,
+            "used": money_json(tranche.used),
+            "shortfall": money_json(tranche.shortfall),
+            "requestable": money_json(tranche.requestable),
+        },
     }
 
 
@@ -406,7 +559,7 @@ def progress_report_figures(report: ProgressReport) -> dict:
             },
             "activities": _sal_activities(project, period, elapsed),
             "sections": _sal_sections(report),
-            "finance": _sal_finance(project, period, elapsed),
+            "finance": _sal_finance(project, period, elapsed, report),
             "pending": _sal_pending(project, period),
         }
 
@@ -534,6 +687,20 @@ def progress_report_document(report: ProgressReport) -> dict:
         "has_chapters": "sections" in figures,
         "absorption": absorption,
     }
+
+
+def project_schedule(*, project: Project, today: datetime.date) -> ProjectCalendar:
+    """Lay out every activity and action of the project on its calendar, the SAL due dates as milestones."""
+    periods = ReportingPeriod.objects.filter(project=project).order_by("number")
+    return project_calendar(
+        project=project,
+        activities=activity_list_with_schedule(project=project, today=today),
+        today=today,
+        milestones=[
+            Milestone(label=_("SAL %(number)s due") % {"number": period.number}, day=period.due_date)
+            for period in periods
+        ],
+    )
 
 
 def contribution_list(*, user, project: Project) -> QuerySet[PartnerContribution]:

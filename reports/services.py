@@ -3,12 +3,13 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from activities.selectors import activities_of_partner
 from core.mail import notify_on_commit
-from core.services import AlreadySaved, lock_for_change, review_transition, save_audited
+from core.services import AlreadySaved, delete_audited, lock_for_change, review_transition, save_audited
+from finance import services as finance_services
 from finance.models import Expenditure
 from partners.permissions import partner_of, user_can_act_for_partner, user_can_direct
 from partners.selectors import director_list
@@ -16,6 +17,7 @@ from partners.selectors import director_list
 from .models import (
     CONTRIBUTION_TEXT_FIELDS,
     ContributionActivity,
+    HeadingVariance,
     PartnerContribution,
     ProgressReport,
     ReportedExpenditure,
@@ -48,10 +50,30 @@ def _lock_draft(report: ProgressReport, revision: int | None) -> ProgressReport:
     )
 
 
+def _period_running(period: ReportingPeriod, message: str) -> ValidationError:
+    end = formats.date_format(period.end, "SHORT_DATE_FORMAT")
+    return ValidationError(message % {"number": period.number, "end": end}, code="period_not_ended")
+
+
 @transaction.atomic
-def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> ProgressReport:
-    """Start the next version of the period's SAL as a draft, taking over the latest version's summary."""
+def progress_report_create(
+    *, actor, period: ReportingPeriod, language: str, before_period_end: bool = False, today=None
+) -> ProgressReport:
+    """Start the next version of the period's SAL as a draft, taking over the latest version's summary.
+
+    A period still running is prepared only when `before_period_end` says the director chose a draft of it,
+    which is then marked as such.
+    """
     _check_director(actor, period.project)
+    running = not period.has_ended(today or timezone.localdate())
+    if running and not before_period_end:
+        raise _period_running(
+            period,
+            _(
+                "The period of SAL %(number)d ends on %(end)s: the SAL is prepared after that. To see its "
+                "figures so far, start a draft before the end, which is marked as such."
+            ),
+        )
     ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     existing = ProgressReport.objects.filter(period=period)
     draft = existing.filter(status=ProgressReport.Status.DRAFT).first()
@@ -68,6 +90,7 @@ def progress_report_create(*, actor, period: ReportingPeriod, language: str) -> 
         language=language,
         summary=latest.summary if latest else "",
         created_by=actor,
+        before_period_end=running,
     )
     report.full_clean(validate_constraints=False)
     report._history_user = actor
@@ -149,9 +172,45 @@ def progress_report_sections_update(*, actor, report: ProgressReport, texts: dic
     return locked
 
 
+FINANCIAL_FIELDS = ("other_donors_eur", "in_kind_eur", "interest_eur", "funding_note", "forecast_eur", "forecast_note")
+
+
 @transaction.atomic
-def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> ProgressReport:
+def progress_report_financial_update(
+    *, actor, report: ProgressReport, revision: int, explanations: dict[int, str], **fields
+) -> ProgressReport:
+    """Save the draft's financial report: the variance explanations by heading id, other funding and the forecast."""
+    _check_director(actor, report.project)
+    locked = _lock_draft(report, revision)
+    for name in FINANCIAL_FIELDS:
+        if name in fields:
+            setattr(locked, name, fields[name])
+    locked.full_clean()
+    existing = {variance.category_id: variance for variance in locked.variances.all()}
+    for category_id, text in explanations.items():
+        variance = existing.get(category_id)
+        if not text.strip():
+            if variance is not None:
+                delete_audited(variance, actor)
+            continue
+        if variance is None:
+            variance = HeadingVariance(report=locked, category_id=category_id)
+        elif variance.explanation == text:
+            continue
+        variance.explanation = text
+        save_audited(variance, actor)
+    locked.revision += 1
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def progress_report_approve(*, actor, report: ProgressReport, revision: int, today=None) -> ProgressReport:
     """Freeze the draft: store every figure as a snapshot and the expenses it reports, then have the PDF rendered.
+
+    Under the period-average rate method the expenses it reports are converted at their period's average first;
+    a missing monthly rate refuses the approval, and nothing changes.
 
     The period's expenses are locked first, whatever their status, so that one submitted or verified meanwhile
     cannot be counted in the snapshot without being recorded as reported, or the reverse: it waits, and goes to
@@ -160,10 +219,41 @@ def progress_report_approve(*, actor, report: ProgressReport, revision: int) -> 
     _check_director(actor, report.project)
     locked = _lock_draft(report, revision)
     period = locked.period
+    if not period.has_ended(today or timezone.localdate()):
+        # Its figures would miss the rest of the period, and its expenses could not be reported again.
+        raise _period_running(
+            period, _("The period of SAL %(number)d ends on %(end)s: the SAL can be approved only after that.")
+        )
+    locked.before_period_end = False
     candidates = Expenditure.objects.for_project(period.project).filter(date_incurred__lte=period.end)
     list(candidates.select_for_update(of=("self",)).values_list("pk"))
-    locked.snapshot = progress_report_figures(locked)
     unreported = candidates.filter(status=Expenditure.Status.VERIFIED, reported__isnull=True)
+    # Under the period-average method, what this SAL reports gets its final rate now, before the figures freeze:
+    # the average of the period each expense was incurred in, which may be earlier than this SAL's.
+    finance_services.expenditures_fix_period_rates(
+        actor=actor,
+        project=period.project,
+        expenses=unreported,
+        periods=list(ReportingPeriod.objects.filter(project=period.project).values_list("start", "end")),
+    )
+    locked.snapshot = progress_report_figures(locked)
+    unexplained = [
+        variance["label"]
+        for variance in (locked.snapshot["finance"] or {}).get("variances", [])
+        if variance["required"] and not variance["explanation"].strip()
+    ]
+    if unexplained:
+        raise ValidationError(
+            _(
+                "Before approval, explain why these headings stray from plan by more than %(threshold)s %%: "
+                "%(headings)s. Write it in the financial report."
+            )
+            % {
+                "threshold": locked.snapshot["finance"]["variance_threshold_percent"],
+                "headings": "; ".join(unexplained),
+            },
+            code="variance_unexplained",
+        )
     ReportedExpenditure.objects.bulk_create(
         ReportedExpenditure(report=locked, expenditure_id=pk) for pk in unreported.values_list("pk", flat=True)
     )

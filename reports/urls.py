@@ -5,11 +5,13 @@ from . import views
 app_name = "reports"
 APPROVE, RETURN = {"decision": "approve"}, {"decision": "return"}
 urlpatterns = [
+    path("schedule/", views.schedule, name="schedule"),
     path("sal/", views.report_list, name="report-list"),
     path("sal/verify/", views.report_verify, name="report-verify"),
     path("sal/periods/<int:number>/new/", views.report_create, name="report-create"),
     path("sal/<int:pk>/", views.report_detail, name="report-detail"),
     path("sal/<int:pk>/sections/", views.report_sections, name="report-sections"),
+    path("sal/<int:pk>/financial/", views.report_financial, name="report-financial"),
     path("sal/<int:pk>/sections/compile/", views.report_sections_compile, name="report-sections-compile"),
     path("sal/<int:pk>/approve/", views.report_approve, name="report-approve"),
     path("sal/<int:pk>/render/", views.report_render_retry, name="report-render-retry"),

@@ -22,6 +22,7 @@ from .forms import (
     ProgressReportApproveForm,
     ProgressReportCreateForm,
     ProgressReportForm,
+    ReportFinancialForm,
     ReportSectionsForm,
     VerifyForm,
 )
@@ -37,9 +38,11 @@ from .selectors import (
     dashboard_director,
     dashboard_partner,
     progress_report_document,
+    progress_report_figures,
     progress_report_find_by_hash,
     progress_report_get,
     project_overview,
+    project_schedule,
     report_section_list,
     reporting_period_get,
     reporting_period_list,
@@ -77,16 +80,27 @@ def _reports_project(request):
     return project
 
 
+def schedule(request):
+    """Show every activity and action on the project's calendar: planned, reported, today and the SAL due dates."""
+    project = project_current_or_404(user=request.user)
+    return render(
+        request,
+        "reports/schedule.html",
+        {"project": project, "calendar": project_schedule(project=project, today=timezone.localdate())},
+    )
+
+
 def report_list(request):
     """List the reporting periods with the SAL versions the user may read; directors start a new version here."""
     project = project_current_or_404(user=request.user)
     can_prepare = user_can_prepare_report(request.user, project)
+    today = timezone.localdate()
     return render(
         request,
         "reports/report_list.html",
         {
             "project": project,
-            "periods": reporting_period_list_with_reports(user=request.user, project=project),
+            "periods": reporting_period_list_with_reports(user=request.user, project=project, today=today),
             "can_prepare": can_prepare,
             "can_view": user_can_view_reports(request.user, project),
             "create_form": ProgressReportCreateForm(initial={"language": translation.get_language()}),
@@ -154,6 +168,15 @@ def report_approve(request, pk):
     if not form.is_valid():
         form_errors_as_messages(request, form)
         return redirect("reports:report-detail", pk=report.pk)
+    if not user_can_prepare_report(request.user, report.project):
+        raise PermissionDenied(_("Only the project's directors prepare the SAL."))
+    if not form.cleaned_data["confirmed"] and not report.is_frozen:
+        # Approval cannot be undone: ask once more, on a page of its own, before freezing.
+        return render(
+            request,
+            "reports/report_approve_confirm.html",
+            {"report": report, "project": report.project, "revision": form.cleaned_data["revision"]},
+        )
     run_service(
         request,
         services.progress_report_approve,
@@ -342,3 +365,33 @@ def report_sections_compile(request, pk):
             revision=form.cleaned_data["revision"],
         )
     return redirect("reports:report-sections", pk=report.pk)
+
+
+def report_financial(request, pk):
+    """Edit the draft's financial report: variance explanations, other funding and the next period's forecast."""
+    report = progress_report_get(user=request.user, pk=pk)
+    if not user_can_change_report(request.user, report):
+        raise PermissionDenied(_("Only the directors edit a SAL in draft."))
+    finance = progress_report_figures(report)["finance"] or {}
+    form = ReportFinancialForm(
+        request.POST or None,
+        instance=report,
+        variances=finance.get("variances", []),
+        initial={"revision": report.revision},
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in ReportFinancialForm.Meta.fields}
+        try:
+            services.progress_report_financial_update(
+                actor=request.user,
+                report=progress_report_get(user=request.user, pk=pk),
+                revision=form.cleaned_data["revision"],
+                explanations=form.explanations(),
+                **fields,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Financial report saved."))
+            return redirect("reports:report-detail", pk=report.pk)
+    return render(request, "reports/report_financial.html", {"report": report, "form": form, "finance": finance})

@@ -61,8 +61,18 @@ def _real_arguments(portal):
         ("reports:report-create",): {"number": portal.period.number},
         tuple(
             f"reports:report-{view}"
-            for view in ("detail", "approve", "render-retry", "pdf", "xlsx", "sections", "sections-compile")
+            for view in (
+                "detail",
+                "approve",
+                "render-retry",
+                "pdf",
+                "xlsx",
+                "sections",
+                "sections-compile",
+                "financial",
+            )
         ): {"pk": portal.report.pk},
+        ("notification-open",): {"pk": portal.notification.pk},
         ("admin:auth_user_password_change",): {"id": portal.admin.pk},
         ("admin:view_on_site",): {"content_type_id": partner_type.pk, "object_id": portal.lead.pk},
         ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"): {"pk": portal.device.pk},

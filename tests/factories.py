@@ -220,3 +220,28 @@ def logframe_of(project, *, activity, recorded_by):
     )
     TargetGroup.objects.create(project=project, number=1, name="piccole e medie imprese")
     return indicator
+
+
+def sal_approve(*, actor, report, revision, **kwargs):
+    """Approve a SAL as directors do: first explain each heading whose variance needs it, then approve.
+
+    A stale `revision` or an actor who may not approve goes straight to the approval, to be refused there.
+    """
+    from reports import services
+    from reports.models import ProgressReport
+    from reports.selectors import progress_report_figures
+
+    current = ProgressReport.objects.get(pk=report.pk)
+    if current.status == ProgressReport.Status.DRAFT and current.revision == revision:
+        finance = progress_report_figures(current)["finance"] or {}
+        needed = {
+            variance["category"]: "Explained for the test."
+            for variance in finance.get("variances", [])
+            if variance["required"] and not variance["explanation"]
+        }
+        if needed and services.user_can_prepare_report(actor, current.project):
+            current = services.progress_report_financial_update(
+                actor=actor, report=current, revision=revision, explanations=needed
+            )
+            report, revision = current, current.revision
+    return services.progress_report_approve(actor=actor, report=report, revision=revision, **kwargs)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0009_annex_iii_headings_and_contingency_authorisations"),
+        ("finance", "0011_expenditure_verification_checklist"),
     ]
 
     operations = [

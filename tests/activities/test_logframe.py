@@ -112,7 +112,7 @@ def test_every_member_reads_the_logframe_with_the_same_queries_whatever_its_size
     project, partner, activity, director, _indicator = logframe_world
     client.force_login(staff_of(partner))
     url = reverse("activities:logframe")
-    with django_assert_num_queries(14) as first:
+    with django_assert_num_queries(15) as first:
         page = client.get(url)
     assert page.status_code == 200
     logframe = page.context["logframe"]

@@ -130,7 +130,7 @@ ACCESS = {
 def test_each_role_gets_only_what_it_may(client, world, name, role, expected):
     client.force_login(getattr(world, role))
     url = _url(world, name)
-    response = client.post(url, {"note": "Fix it."}) if name in POSTS else client.get(url)
+    response = client.post(url, {"note": "Fix it.", "confirmed": "on"}) if name in POSTS else client.get(url)
     assert response.status_code == expected
 
 
@@ -206,7 +206,7 @@ def test_partner_records_progress_with_a_file_submits_and_the_director_approves(
     client.force_login(world.director)
     queue = client.get(reverse("activities:review-queue")).context["page"].object_list
     assert entry in queue
-    client.post(reverse("activities:entry-approve", args=[entry.pk]), {"note": ""})
+    client.post(reverse("activities:entry-approve", args=[entry.pk]), {"note": "", "confirmed": "on"})
     entry.refresh_from_db()
     assert (entry.status, entry.reviewer) == ("approved", world.director)
     page = client.get(reverse("activities:activity-detail", args=[4]))
@@ -234,8 +234,8 @@ def test_returned_entry_shows_the_note_and_goes_back_to_the_author(client, world
 def test_approving_twice_approves_once_and_says_so(client, world):
     client.force_login(world.director)
     url = reverse("activities:entry-approve", args=[world.submitted_a.pk])
-    client.post(url)
-    response = client.post(url, follow=True)
+    client.post(url, {"confirmed": "on"})
+    response = client.post(url, {"confirmed": "on"}, follow=True)
     assert "is Approved and cannot be changed that way" in response.content.decode()
     assert world.submitted_a.history.filter(status="approved").count() == 1
 
@@ -373,20 +373,21 @@ def _grow(world, times):
 @pytest.mark.parametrize(
     ("role", "url", "queries"),
     [
-        # Each count includes session, user, visible projects and the savepoint pair of ATOMIC_REQUESTS (5);
+        # Each count includes session, user, visible projects and the savepoint pair of ATOMIC_REQUESTS (5), and the
+        # navbar's unread notifications (1);
         # then membership, entry count and the page of entries (+ the partners for a director's filter);
-        ("staff_b", "activities:entry-list", 8),
-        ("director", "activities:entry-list", 9),
-        ("director", "activities:review-queue", 8),
+        ("staff_b", "activities:entry-list", 9),
+        ("director", "activities:entry-list", 10),
+        ("director", "activities:review-queue", 9),
         # membership, activities, their actions with progress;
-        ("director", "activities:activity-list", 7),
+        ("director", "activities:activity-list", 8),
         # activity, actions, membership, recordable actions, indicators with their entries' and directors' values,
         # entries;
-        ("observer", "activities:activity-detail", 12),
+        ("observer", "activities:activity-detail", 13),
         # membership, actions, drafts, returned, submitted, due dates;
-        ("staff_b", "home", 11),
+        ("staff_b", "home", 15),
         # membership, queue rows and count, activities and actions, recent entries, due dates.
-        ("director", "home", 12),
+        ("director", "home", 17),
     ],
 )
 def test_list_pages_keep_their_query_count_when_the_data_grows_tenfold(
@@ -582,3 +583,82 @@ def test_a_review_note_over_the_limit_is_shown_again_with_the_error_and_decides_
     assert note.strip() in content
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def test_approval_asks_first_then_offers_the_next_entry_in_the_queue(client, world):
+    other = ProgressEntryFactory(
+        action=world.action_b, partner=world.partner_b, author=world.staff_b, status="submitted"
+    )
+    client.force_login(world.director)
+    url = reverse("activities:entry-approve", args=[world.submitted_a.pk])
+    response = client.post(url, {"note": "Well documented."})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Yes, approve" in page and "Well documented." in page
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"
+    response = client.post(url, {"note": "Well documented.", "confirmed": "on"}, follow=True)
+    page = response.content.decode()
+    world.submitted_a.refresh_from_db()
+    assert (world.submitted_a.status, world.submitted_a.review_note) == ("approved", "Well documented.")
+    assert 'id="next-in-queue"' in page
+    assert reverse("activities:entry-detail", args=[other.pk]) in page
+    # Partner staff are never offered the directors' queue.
+    client.force_login(world.staff_b)
+    page = client.get(reverse("activities:entry-detail", args=[world.approved_b.pk])).content.decode()
+    assert 'id="next-in-queue"' not in page
+
+
+def test_the_entry_shows_the_previous_approved_and_the_expected_percent(client, world):
+    # Action B runs over months 1..12 of the project (started 01/2026); the entry is dated in month 3.
+    world.action_b.start_month, world.action_b.end_month = 1, 12
+    world.action_b.save()
+    entry = ProgressEntryFactory(
+        action=world.action_b,
+        partner=world.partner_b,
+        author=world.staff_b,
+        status="submitted",
+        date=datetime.date(2026, 3, 20),
+        percent_complete=30,
+    )
+    world.approved_b.percent_complete, world.approved_b.date = 15, datetime.date(2026, 2, 1)
+    world.approved_b.save()
+    client.force_login(world.director)
+    context = client.get(reverse("activities:entry-detail", args=[entry.pk])).context
+    # 3 of 12 planned months gone by: 25 %.
+    assert (context["previous_approved_percent"], context["expected_percent"]) == (15, 25)
+
+
+def test_a_returned_entry_fixed_says_to_submit_it_again(client, world):
+    services.progress_entry_return(actor=world.director, entry=world.submitted_a, note="Attach the list.")
+    client.force_login(world.staff_a)
+    entry = ProgressEntry.objects.get(pk=world.submitted_a.pk)
+    form = {"date": "2026-03-01", "percent_complete": "20", "narrative": "Fixed.", "revision": entry.revision}
+    response = client.post(reverse("activities:entry-edit", args=[entry.pk]), form, follow=True)
+    page = response.content.decode()
+    assert "Next step: submit it again for review." in page
+    assert 'id="next-step"' in page and "Submit again for review" in page
+
+
+def test_pdf_and_image_evidence_preview_inline_only_for_those_who_may_see_them(client, world):
+    png = Evidence.objects.create(
+        entry=world.draft_b,
+        original_name="foto.png",
+        content_type="image/png",
+        size=len(PNG),
+        uploaded_by=world.staff_b,
+    )
+    png.file.save("foto.png", upload("foto.png", PNG, "image/png").file)
+    client.force_login(world.staff_b)
+    page = client.get(reverse("activities:entry-detail", args=[world.draft_b.pk])).content.decode()
+    pdf_url = reverse("activities:evidence-download", args=[world.evidence_b.pk])
+    assert f'<iframe class="attachment-preview d-block border mt-1" src="{pdf_url}?preview"' in page
+    assert f'src="{reverse("activities:evidence-download", args=[png.pk])}?preview"' in page
+    response = client.get(pdf_url + "?preview")
+    assert response["Content-Disposition"].startswith("inline")
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    # Without the preview it is still a download, under the site's own policy.
+    response = client.get(pdf_url)
+    assert response["Content-Disposition"].startswith("attachment") and response["X-Frame-Options"] == "DENY"
+    client.force_login(world.staff_a)
+    assert client.get(pdf_url + "?preview").status_code == 404

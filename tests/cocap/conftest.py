@@ -10,11 +10,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from activities.models import Evidence, IndicatorValue
+from core.models import Notification
 from finance import services as finance_services
 from finance.models import ContingencyAuthorisation, EUPayment, ProcurementContract, Receipt
 from partners.models import GoverningBody, Partner
 from reports.models import (
     ContributionActivity,
+    HeadingVariance,
     PartnerContribution,
     ProgressReport,
     ReportedExpenditure,
@@ -105,6 +107,7 @@ def portal(db):
         period=ReportingPeriod.objects.get(project=project, number=2), partner=lead, author=staff, status="submitted"
     )
     ReportSection.objects.create(report=report, kind=ReportSection.Kind.LESSONS, text="Lessons of the period.")
+    HeadingVariance.objects.create(report=report, category=category, explanation="Travel moved to the second year.")
     # An approved version that reports a verified expense, for the admin's pages of what SALs reported.
     approved_report = ProgressReport.objects.create(
         period=period,
@@ -120,6 +123,14 @@ def portal(db):
         partner=lead, category=category, author=staff, status="verified", reviewer=director
     )
     ReportedExpenditure.objects.create(report=approved_report, expenditure=verified_expense)
+    notification = Notification.objects.create(
+        recipient=director,
+        actor=staff,
+        verb=Notification.Verb.SUBMITTED,
+        target=submitted_entry,
+        summary="Progress on A1.1, 40 %",
+        link=f"/progress/{submitted_entry.pk}/",
+    )
     contract = ProcurementContract.objects.create(
         partner=lead,
         reference="VEN-2026-01",
@@ -171,4 +182,5 @@ def portal(db):
         period=period,
         report=report,
         device=device,
+        notification=notification,
     )

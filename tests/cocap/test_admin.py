@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from activities.models import Evidence
 from cocap_data.seed import cocap_load
+from core.models import Notification
 from finance import services as finance_services
 from finance.models import (
     Budget,
@@ -29,7 +30,14 @@ from finance.models import (
 )
 from partners.models import GoverningBody, Membership
 from reports import tasks
-from reports.models import ContributionActivity, PartnerContribution, ProgressReport, ReportedExpenditure, ReportSection
+from reports.models import (
+    ContributionActivity,
+    HeadingVariance,
+    PartnerContribution,
+    ProgressReport,
+    ReportedExpenditure,
+    ReportSection,
+)
 from tests.factories import ExchangeRateFactory, UserFactory, logframe_of
 from tests.files import PDF
 from tests.reports.conftest import sal_world  # noqa: F401  (the SAL's test project, as a fixture here too)
@@ -50,10 +58,12 @@ NOT_ADDED_IN_ADMIN = {
     "reports.progressreport",
     "reports.reportedexpenditure",
     "reports.reportsection",
+    "reports.headingvariance",
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
     "django_tasks_database.dbtaskresult",
+    "core.notification",
 }
 
 
@@ -220,6 +230,7 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     )
     world.draft_sal = ProgressReport.objects.create(period=world.period2, created_by=world.director)
     ReportSection.objects.create(report=world.draft_sal, kind=ReportSection.Kind.LESSONS, text="Lezioni apprese")
+    HeadingVariance.objects.create(report=world.draft_sal, category=world.expense.category, explanation="Ritardi")
     ReportedExpenditure.objects.create(report=world.sal, expenditure=world.expense)
     GoverningBody.objects.create(project=world.project, name="Comitato tecnico-scientifico", kind="committee")
     logframe_of(world.project, activity=world.action.activity, recorded_by=world.director)
@@ -264,6 +275,14 @@ def every_model(sal_world, superuser, settings):  # noqa: F811
     )
     AccessLog.objects.create(username="root", ip_address="10.0.0.2", user_agent="ua")
     AccessFailureLog.objects.create(username="ghost", ip_address="10.0.0.1", user_agent="ua", locked_out=False)
+    Notification.objects.create(
+        recipient=world.director,
+        actor=staff,
+        verb=Notification.Verb.SUBMITTED,
+        target=world.expense,
+        summary="Biglietto aereo",
+        link=reverse("finance:expense-detail", args=[world.expense.pk]),
+    )
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     tasks.progress_report_render.enqueue(world.sal.pk)
     return world

@@ -13,6 +13,7 @@ from cocap_data.seed import cocap_load
 from finance.models import Expenditure, Receipt
 from reports import services
 from reports.models import ProgressReport
+from tests.factories import sal_approve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,10 +34,11 @@ def test_a_backup_restores_into_an_empty_database_with_every_record_and_file(
     director = get_user_model().objects.get(username="demo-director")
     draft = services.progress_report_create(actor=director, period=project.reporting_periods.first(), language="it")
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=director, report=draft, revision=draft.revision)
+        sal_approve(actor=director, report=draft, revision=draft.revision)
     counts, files = _model_counts(), _files(settings.MEDIA_ROOT)
     sal = ProgressReport.objects.get()
-    assert sal.pdf and len(files) == 2
+    # The SAL's PDF, the receipt added here and the demo's receipts.
+    assert sal.pdf and len(files) == 1 + Receipt.objects.count()
 
     archive = tmp_path / "backup.tar.gz"
     call_command("backup", str(archive))
@@ -53,7 +55,7 @@ def test_a_backup_restores_into_an_empty_database_with_every_record_and_file(
     restored = ProgressReport.objects.get()
     assert restored.pdf_sha256 == sal.pdf_sha256 and restored.snapshot == sal.snapshot
     assert restored.pdf.read() == (settings.MEDIA_ROOT / restored.pdf.name).read_bytes()
-    assert Receipt.objects.get().file.read() == b"%PDF-receipt"
+    assert Receipt.objects.get(original_name="nf.pdf").file.read() == b"%PDF-receipt"
     assert Expenditure.history.count() > 0 and Evidence.objects.count() == counts["activities.evidence"]
 
 

@@ -39,19 +39,27 @@ def _forms(portal):
         ("staff", reverse("activities:entry-create", args=[portal.action.pk]), entry),
         ("staff", reverse("activities:entry-edit", args=[portal.entry.pk]), {**entry, "revision": 1}),
         ("director", reverse("finance:expense-return", args=[portal.submitted_expense.pk]), {"note": "Add it."}),
-        ("director", reverse("activities:entry-approve", args=[portal.submitted_entry.pk]), {"note": "Fine."}),
+        (
+            "director",
+            reverse("activities:entry-approve", args=[portal.submitted_entry.pk]),
+            {"note": "Fine.", "confirmed": "on"},
+        ),
         (
             "director",
             reverse("finance:payment-create"),
             {"kind": "pre_financing", "received_on": "2026-02-10", "amount": "1000.00", "note": "First tranche"},
         ),
-        ("director", reverse("reports:report-create", args=[2]), {"language": "en"}),
+        ("director", reverse("reports:report-create", args=[2]), {"language": "en", "before_period_end": "on"}),
         (
             "director",
             reverse("reports:report-detail", args=[report.pk]),
             {"summary": "On time.", "language": "en", "revision": 1},
         ),
-        ("director", reverse("reports:report-approve", args=[report.pk]), {"revision": report.revision}),
+        (
+            "director",
+            reverse("reports:report-approve", args=[report.pk]),
+            {"revision": report.revision, "confirmed": "on"},
+        ),
         ("observer", reverse("reports:report-verify"), {"sha256": "a" * 64}),
         ("director", reverse("two-factor-verify"), {"token": "123456"}),
         (None, reverse("login"), {"username": "maria", "password": "not-her-password"}),
@@ -108,7 +116,7 @@ def test_a_tampered_revision_is_refused_with_a_message_and_saves_nothing(portal,
     response = director.post(reverse("reports:report-detail", args=[portal.report.pk]), summary)
     assert response.status_code == 200 and refusal in response.content.decode()
     approve = reverse("reports:report-approve", args=[portal.report.pk])
-    response = director.post(approve, {"revision": revision}, follow=True)
+    response = director.post(approve, {"revision": revision, "confirmed": "on"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("reports:report-detail", args=[portal.report.pk])
     assert refusal in response.content.decode()
 

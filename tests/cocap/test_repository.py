@@ -23,3 +23,16 @@ def test_no_file_points_outside_the_repository():
         and any(marker in (settings.BASE_DIR / path).read_text(errors="ignore") for marker in outside)
     ]
     assert offenders == []
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# #} comment ends at the line's end: a longer one is printed to the reader, in pages and PDFs."""
+    templates = [path for path in settings.BASE_DIR.rglob("templates/**/*") if ".venv" not in path.parts]
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}:{number}"
+        for path in templates
+        if path.is_file()
+        for number, line in enumerate(path.read_text(errors="ignore").splitlines(), start=1)
+        if line.count("{#") > line.count("#}")
+    ]
+    assert offenders == []

@@ -18,11 +18,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
-from cocap_data.demo import DEMO_PASSWORD
+from cocap_data.demo import DEMO_PASSWORD, DEMO_RECEIPT
+from finance.models import Expenditure
 
 pytestmark = pytest.mark.stack
 
@@ -30,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PARTNERS = ["demo-veneto", "demo-sanjuan"]
 ROUNDS = 3
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# What a submitted expense needs, and the checks a director ticks to verify one.
+RECEIPT = DEMO_RECEIPT
+CHECKLIST = list(Expenditure.CHECKLIST)
 # The environment of the person running the suite, less what would point the stack elsewhere (the suite's own
 # settings module, DATABASE_URL of a PostgreSQL run, a secret key that turns DEBUG off in manage.py).
 OWN_VARIABLES = re.compile(r"^(DJANGO_|DATABASE_URL$|COCAP_|AXES_)")
@@ -102,6 +107,23 @@ class _EachRedirectApart(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _multipart(fields, files):
+    """Encode a form with files as multipart/form-data: (body, content type)."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, values in fields.items():
+        for value in values if isinstance(values, list | tuple) else [values]:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 class Browser:
     """One user's cookie session; every request goes into the shared `log` as (method, path, status)."""
 
@@ -110,9 +132,13 @@ class Browser:
         jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         self.opener = urllib.request.build_opener(jar, _EachRedirectApart())
 
-    def _send(self, method, path, data=None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers={"Accept-Language": "en"})  # noqa: S310
+    def _send(self, method, path, data=None, files=None):
+        headers = {"Accept-Language": "en"}
+        if files:
+            body, headers["Content-Type"] = _multipart(data, files)
+        else:
+            body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310
         try:
             with self.opener.open(request, timeout=60) as response:
                 status, headers, text = response.status, response.headers, response.read().decode()
@@ -128,9 +154,12 @@ class Browser:
         self.token = token.group(1) if token else self.token
         return text if status == 200 else ""
 
-    def post(self, path, fields):
-        """Send a form with the last CSRF token seen; follow the redirect; return its target and its text."""
-        status, location, _text = self._send("POST", path, {**fields, "csrfmiddlewaretoken": self.token})
+    def post(self, path, fields, files=None):
+        """Send a form (with `files`: name -> (filename, bytes)) with the last CSRF token seen; follow the redirect.
+
+        Return the redirect's target and its text.
+        """
+        status, location, _text = self._send("POST", path, {**fields, "csrfmiddlewaretoken": self.token}, files)
         return (location, self.get(location)) if status == 302 else ("", "")
 
     def log_in(self, username):
@@ -160,8 +189,16 @@ def _partner(browser, username, ledger, problems):
         category = _first(
             r'<select name="category"[^>]*>\s*<option value=""[^>]*>[^<]*</option>\s*<option value="(\d+)"', form
         )
-        fields = {"date_incurred": day, "category": category, "description": f"Seminar transport ({tag})"}
-        _declare(browser, "/expenses/new/", {**fields, "amount": "125.50"}, "Submitted for verification.", ledger, tag)
+        fields = {
+            "date_incurred": day,
+            "category": category,
+            "description": f"Seminar transport ({tag})",
+            "supplier": "Transportes Sur",
+            "document_ref": f"F-{number}",
+            "amount": "125.50",
+        }
+        receipt = {"receipts": ("ticket.pdf", RECEIPT)}
+        _declare(browser, "/expenses/new/", fields, "Submitted for verification.", ledger, tag, files=receipt)
         action = _first(r"/actions/(\d+)/progress/new/", home)
         browser.get(f"/actions/{action}/progress/new/")
         fields = {"date": day, "percent_complete": str(20 + number), "narrative": f"Seminar with the partners ({tag})"}
@@ -171,9 +208,9 @@ def _partner(browser, username, ledger, problems):
         browser.post("/logout/", {})
 
 
-def _declare(browser, form_path, fields, submitted, ledger, tag):
+def _declare(browser, form_path, fields, submitted, ledger, tag, files=None):
     """Save the draft through its form, then submit it; note its tag as submitted once the portal says so."""
-    location, _detail = browser.post(form_path, fields)
+    location, _detail = browser.post(form_path, fields, files)
     if re.fullmatch(r"/(expenses|progress)/\d+/", location):
         ledger["drafts"].append(location)
         _location, page = browser.post(f"{location}submit/", {})
@@ -188,8 +225,14 @@ def _director(browser, partners_done, ledger, problems):
         return
     listing = browser.get("/sal/")
     location, page = browser.post(_first(r'action="(/sal/periods/\d+/new/)"', listing), {"language": "en"})
+    # The headings that stray from plan are explained in the financial report before approval.
+    financial = browser.get(f"{location}financial/")
+    explained = dict.fromkeys(re.findall(r'name="(explanation_\d+)"', financial), "Explained in the stack test.")
+    amounts = dict.fromkeys(("other_donors_eur", "in_kind_eur", "interest_eur", "forecast_eur"), "0")
+    revision = _first(r'name="revision" value="(\d+)"', financial)
+    _detail, page = browser.post(f"{location}financial/", {"revision": revision, **amounts, **explained})
     revision = _first(r'id="approve-form">.*?name="revision" value="(\d+)"', page.replace("\n", " "))
-    _location, page = browser.post(f"{location}approve/", {"revision": revision})
+    _location, page = browser.post(f"{location}approve/", {"revision": revision, "confirmed": "on"})
     if "SAL approved" in page:
         ledger["sal"] = int(location.strip("/").split("/")[-1])
     while True:
@@ -198,13 +241,13 @@ def _director(browser, partners_done, ledger, problems):
         for index, pk in enumerate(re.findall(r'href="/progress/(\d+)/"', queue)):
             decision, note = ("approve", "") if index % 2 == 0 else ("return", "Add the attendance list.")
             browser.get(f"/progress/{pk}/")
-            _location, page = browser.post(f"/progress/{pk}/{decision}/", {"note": note})
+            _location, page = browser.post(f"/progress/{pk}/{decision}/", {"note": note, "confirmed": "on"})
             if "Entry approved." in page or "Entry returned to the partner." in page:
                 ledger["reviewed"][f"/progress/{pk}/"] = {"approve": "approved", "return": "returned"}[decision]
         submitted = browser.get("/expenses/?status=submitted")
         for pk in re.findall(r'href="/expenses/(\d+)/"', submitted):
             browser.get(f"/expenses/{pk}/")
-            _location, page = browser.post(f"/expenses/{pk}/verify/", {"note": ""})
+            _location, page = browser.post(f"/expenses/{pk}/verify/", {"note": "", "checklist": CHECKLIST})
             if "Expense verified." in page:
                 ledger["reviewed"][f"/expenses/{pk}/"] = "verified"
         if last_pass:

@@ -18,7 +18,11 @@ def test_partner_declares_an_expense_in_reais_and_the_director_verifies_it(
     page.get_by_label("Date incurred").fill("2026-11-03")
     page.get_by_label("Budget heading").select_option(label="2. Travel")
     page.get_by_label("Description").fill("Passagens para o seminário de Porto Alegre")
-    page.get_by_label("Amount in BRL").fill("1890.00")
+    page.get_by_label("Supplier").fill("Viação Ouro e Prata")
+    page.get_by_label("Document reference").fill("NF-4411")
+    # The partner's own currency is the one offered first.
+    expect(page.get_by_label("Currency")).to_have_value("BRL")
+    page.locator("#id_amount").fill("1890.00")
     page.get_by_label("Receipts").set_input_files(str(invoice))
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Expense saved as a draft.")).to_be_visible()
@@ -32,6 +36,8 @@ def test_partner_declares_an_expense_in_reais_and_the_director_verifies_it(
 
     log_in("demo-director")
     page.goto(f"{live_server.url}/expenses/{expense.pk}/")
+    for check in ("eligible cost", "receipt matches the amount", "within the budget line", "date within the project"):
+        page.get_by_label(check).check()
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("Expense verified.")).to_be_visible()
     page.get_by_role("link", name="Finances").click()

@@ -93,7 +93,7 @@ def test_partner_deletes_a_draft_expense_after_seeing_what_goes(demo_project, lo
     page.get_by_label("Date incurred").fill("2026-11-03")
     page.get_by_label("Budget heading").select_option(label="2. Travel")
     page.get_by_label("Description").fill("Passagem duplicada")
-    page.get_by_label("Amount in BRL").fill("350.00")
+    page.locator("#id_amount").fill("350.00")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Expense saved as a draft.")).to_be_visible()
 

@@ -36,6 +36,7 @@ def test_partner_logs_progress_with_a_file_and_the_director_approves_it(
     page.goto(f"{live_server.url}/progress/{entry.pk}/")
     page.get_by_label("Note to the partner").fill("Bene, grazie.")
     page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Yes, approve").click()
     expect(page.get_by_text("Entry approved.")).to_be_visible()
     screenshot("entry-approved")
     entry.refresh_from_db()

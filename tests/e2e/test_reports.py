@@ -30,7 +30,19 @@ def test_director_prepares_approves_and_downloads_a_sal(
     expect(page.get_by_text("Summary saved.")).to_be_visible()
     screenshot("sal-draft")
 
+    # Approval waits for the explanation of each heading that strays from plan by more than 15 %.
+    page.get_by_role("link", name="Edit the financial report").click()
+    required = page.get_by_label("Variance of", exact=False)
+    expect(required.first).to_be_visible()
+    for index in range(required.count()):
+        required.nth(index).fill("Le attività sono partite a marzo: la spesa segue.")
+    page.get_by_label("Other donors (EUR)").fill("1500.00")
+    screenshot("sal-financial-report")
+    page.get_by_role("button", name="Save the financial report").click()
+    expect(page.get_by_text("Financial report saved.")).to_be_visible()
+
     page.get_by_role("button", name="Approve and freeze").click()
+    page.get_by_role("button", name="Yes, approve and freeze").click()
     expect(page.get_by_text("SAL approved")).to_be_visible()
     expect(page.locator("#pdf-waiting")).to_be_visible()
     screenshot("sal-rendering")

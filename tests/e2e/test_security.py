@@ -18,6 +18,7 @@ PORTAL_PAGES = [
     "/finance/budget/",
     "/sal/",
     "/sal/verify/",
+    "/notifications/",
     "/account/two-factor/setup/",
 ]
 ADMIN_PAGES = [

@@ -57,7 +57,7 @@ def test_statement_totals_equal_the_page_and_user_text_stays_text(client, cocap)
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     workbook = load_workbook(io.BytesIO(response.content))
     # The demo assigns no budget to activities: no sheet of zeros by activity.
-    assert workbook.sheetnames == ["Summary", "By heading", "By partner", "Declared expenses"]
+    assert workbook.sheetnames == ["Summary", "By heading", "By partner", "Declared expenses", "Exchange rates"]
     by_heading = list(workbook["By heading"].iter_rows(values_only=True))
     assert by_heading[-1][0] == "Total"
     assert [Decimal(str(v)).quantize(Decimal("0.01")) for v in by_heading[-1][1:4]] == [
@@ -119,7 +119,8 @@ def test_statement_writes_every_expense_value_as_entered(client):
         ["2026-03-10", partner.organisation.short_name, "2", None, "Seminar room", None, None, "Verified", 0.01, "EUR",
          1, 0.01],
     ]  # fmt: skip
-    assert [cell.number_format for cell in rows[1][8:]] == ["#,##0.00", "General", "#,##0.00", "#,##0.00"]
+    # Money with two decimals, the rate with the six the Commission publishes.
+    assert [cell.number_format for cell in rows[1][8:]] == ["#,##0.00", "General", "#,##0.000000", "#,##0.00"]
 
 
 def test_expense_csv_neutralises_formulas(client, cocap):

@@ -201,7 +201,7 @@ def test_the_register_keeps_its_query_count_when_contracts_grow(client, world, d
 
     grow(2)
     client.get(url)
-    with django_assert_num_queries(9) as captured:
+    with django_assert_num_queries(10) as captured:
         assert client.get(url).status_code == 200
     grow(20)
     with django_assert_num_queries(len(captured)):

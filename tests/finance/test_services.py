@@ -38,6 +38,12 @@ MARCH = datetime.date(2026, 3, 17)
 
 
 def _declare(partner, amount, actor=None, day=MARCH, category=None, **fields):
+    """Declare an expense with what a submission needs: supplier, document number and a receipt."""
+    complete = {
+        "supplier": "Catering Sur",
+        "document_ref": "F-1",
+        "receipts": [upload_check(upload("invoice.pdf"))],
+    }
     return services.expenditure_create(
         actor=actor or staff_of(partner),
         partner=partner,
@@ -45,7 +51,7 @@ def _declare(partner, amount, actor=None, day=MARCH, category=None, **fields):
         date_incurred=day,
         description="Seminar catering",
         amount=Decimal(amount),
-        **fields,
+        **{**complete, **fields},
     )
 
 
@@ -123,13 +129,13 @@ def test_review_workflow_and_illegal_transitions():
     staff, director = staff_of(partner), director_of(partner.project)
     expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
     with pytest.raises(PermissionDenied):
-        services.expenditure_verify(actor=staff, expenditure=expense)
+        services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)
     expense = services.expenditure_return(actor=director, expenditure=expense, note="Invoice missing.")
     assert expense.status == Expenditure.Status.RETURNED
     with pytest.raises(ValidationError):
-        services.expenditure_verify(actor=director, expenditure=expense)
+        services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     expense = services.expenditure_submit(actor=staff, expenditure=expense)
-    expense = services.expenditure_verify(actor=director, expenditure=expense)
+    expense = services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     assert (expense.status, expense.reviewer) == (Expenditure.Status.VERIFIED, director)
     with pytest.raises(ValidationError):
         services.expenditure_submit(actor=staff, expenditure=expense)
@@ -178,7 +184,7 @@ def test_verified_expenses_are_read_only():
     partner = PartnerFactory()
     staff, director = staff_of(partner), director_of(partner.project)
     expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
-    services.expenditure_verify(actor=director, expenditure=expense)
+    services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
     with pytest.raises(ValidationError, match="can no longer be changed"):
         _update(staff, expense, description="Changed after verification")
 
@@ -189,7 +195,7 @@ def test_a_corrected_rate_applies_to_drafts_at_submission_but_never_to_submitted
     staff, director = staff_of(partner), director_of(partner.project)
     draft = _declare(partner, "100000.00", actor=staff)
     verified = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
-    verified = services.expenditure_verify(actor=director, expenditure=verified)
+    verified = services.expenditure_verify(actor=director, expenditure=verified, checklist=Expenditure.CHECKLIST)
     submitted = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "100000.00", actor=staff))
     services.exchange_rates_import(actor=None, rows=[{"currency": "ARS", "month": "2026-03", "rate": "1250"}])
     rate.refresh_from_db()
@@ -349,6 +355,52 @@ def test_an_expense_dated_in_the_future_is_refused_before_its_rate_is_looked_up(
     assert _declare(partner, "10.00", day=today).date_incurred == today
 
 
+def test_an_expense_without_supplier_document_number_or_receipt_is_not_submitted(db):
+    partner = PartnerFactory(currency="EUR")
+    staff = staff_of(partner)
+    expense = _declare(partner, "10", actor=staff, supplier=" ", document_ref="", receipts=[])
+    with pytest.raises(ValidationError) as refusal:
+        services.expenditure_submit(actor=staff, expenditure=expense)
+    assert refusal.value.messages == [
+        "Before submitting, add the supplier, the document number, a receipt (a scan or photo of the invoice): "
+        "edit the expense, then submit it again."
+    ]
+    expense.refresh_from_db()
+    assert (expense.status, expense.revision) == ("draft", 1)
+
+
+def test_verification_needs_the_whole_checklist_and_records_it_with_the_decision(db):
+    partner = PartnerFactory(currency="EUR")
+    staff, director = staff_of(partner), director_of(partner.project)
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
+    with pytest.raises(ValidationError, match="still open: within the budget line, date within the project"):
+        services.expenditure_verify(
+            actor=director, expenditure=expense, checklist=["check_eligible", "check_receipt_matches"]
+        )
+    expense.refresh_from_db()
+    assert expense.status == "submitted" and not expense.check_eligible
+    # A return records what was ticked, and needs its note as before.
+    returned = services.expenditure_return(
+        actor=director, expenditure=expense, note="The receipt shows 12.00.", checklist=["check_eligible"]
+    )
+    assert (returned.check_eligible, returned.check_receipt_matches) == (True, False)
+    assert returned.history.first().check_eligible
+    # Submitted again, it is checked afresh.
+    again = services.expenditure_submit(actor=staff, expenditure=returned)
+    assert not again.check_eligible
+    verified = services.expenditure_verify(actor=director, expenditure=again, checklist=Expenditure.CHECKLIST)
+    assert all(getattr(verified, item) for item in Expenditure.CHECKLIST)
+    assert verified.history.first().history_user == director
+
+
+def test_a_partner_cannot_verify_even_with_the_checklist(db):
+    partner = PartnerFactory(currency="EUR")
+    staff = staff_of(partner)
+    expense = services.expenditure_submit(actor=staff, expenditure=_declare(partner, "10", actor=staff))
+    with pytest.raises(PermissionDenied):
+        services.expenditure_verify(actor=staff, expenditure=expense, checklist=Expenditure.CHECKLIST)
+
+
 def _heading(code, kind):
     names = {"indirect": "Indirect costs", "contingency": "Contingency reserve"}
     return CostCategoryFactory(code=code, name=names[kind], kind=kind)
@@ -367,7 +419,7 @@ def test_an_indirect_expense_declared_before_the_flat_rate_can_be_rejected_never
     director = director_of(partner.project)
     legacy = ExpenditureFactory(partner=partner, category=_heading(10, "indirect"), status="submitted")
     with pytest.raises(ValidationError, match="flat rate"):
-        services.expenditure_verify(actor=director, expenditure=legacy)
+        services.expenditure_verify(actor=director, expenditure=legacy, checklist=Expenditure.CHECKLIST)
     legacy.refresh_from_db()
     assert legacy.status == "submitted"
     services.expenditure_reject(actor=director, expenditure=legacy, note="Indirect costs are a flat rate.")
@@ -435,11 +487,11 @@ def test_verification_checks_the_authorisation_again(contingency):
     second = _declare(partner, "200.00", category=heading, actor=staff)
     for expense in (first, second):
         services.expenditure_submit(actor=staff, expenditure=expense)
-    services.expenditure_verify(actor=director, expenditure=first)
+    services.expenditure_verify(actor=director, expenditure=first, checklist=Expenditure.CHECKLIST)
     # The Contracting Authority cut its authorisation to 450.00 after the declarations.
     ContingencyAuthorisation.objects.filter(pk=authorisation.pk).update(amount=Decimal("450.00"))
     with pytest.raises(ValidationError, match=r"go EUR 50\.00 beyond it"):
-        services.expenditure_verify(actor=director, expenditure=second)
+        services.expenditure_verify(actor=director, expenditure=second, checklist=Expenditure.CHECKLIST)
     assert Expenditure.objects.get(pk=second.pk).status == "submitted"
 
 

@@ -295,7 +295,9 @@ def test_a_returned_timesheet_is_corrected_and_its_expense_updated(world, django
 
 def test_a_verified_timesheet_cannot_be_changed_again(world):
     timesheet = _declared(world, _fill(world, action11="8"))
-    services.expenditure_verify(actor=world.director, expenditure=timesheet.expenditure)
+    services.expenditure_verify(
+        actor=world.director, expenditure=timesheet.expenditure, checklist=Expenditure.CHECKLIST
+    )
     timesheet = Timesheet.objects.get(pk=timesheet.pk)
     with pytest.raises(ValidationError, match="This timesheet is Verified"):
         services.timesheet_sign(actor=world.staff, timesheet=timesheet)
@@ -415,9 +417,9 @@ def test_the_list_keeps_its_query_count_as_timesheets_grow(world, client, django
     client.force_login(getattr(world, role))
     _grow(world, 2)
     # session, user, visible projects, savepoint pair, membership; the count and the page of timesheets.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(reverse("finance:timesheet-list"))
     _grow(world, 20)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(reverse("finance:timesheet-list"))
     assert response.status_code == 200

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from finance import services
 from finance.models import ContingencyAuthorisation, CostCategory, EUPayment, Expenditure, Receipt
 from tests.factories import (
     ActivityFactory,
@@ -367,7 +368,9 @@ def test_partner_declares_in_local_currency_and_the_director_verifies(
     client.post(reverse("finance:expense-submit", args=[expense.pk]))
     client.force_login(world.director)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("finance:expense-verify", args=[expense.pk]), {"note": ""})
+        client.post(
+            reverse("finance:expense-verify", args=[expense.pk]), {"note": "", "checklist": Expenditure.CHECKLIST}
+        )
     expense.refresh_from_db()
     assert (expense.status, expense.reviewer) == ("verified", world.director)
     assert mailoutbox[-1].to == ["a@example.org"]
@@ -389,8 +392,8 @@ def test_reject_and_return_need_a_reason(client, world):
 
 def test_verifying_twice_verifies_once(client, world):
     client.force_login(world.director)
-    client.post(_url(world, "expense-verify"))
-    response = client.post(_url(world, "expense-verify"), follow=True)
+    client.post(_url(world, "expense-verify"), {"checklist": Expenditure.CHECKLIST})
+    response = client.post(_url(world, "expense-verify"), {"checklist": Expenditure.CHECKLIST}, follow=True)
     assert "is Verified and cannot be changed that way" in response.content.decode()
     assert world.submitted_a.history.filter(status="verified").count() == 1
 
@@ -524,10 +527,10 @@ def test_the_budget_page_of_another_version_keeps_its_query_count(client, world,
     BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
     client.force_login(world.director)
     # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get(reverse("finance:budget"), {"version": draft.version})
     _grow(world, 10)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(reverse("finance:budget"), {"version": draft.version})
     assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
 
@@ -571,16 +574,16 @@ def _grow(world, times):
     ("role", "url", "queries"),
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
-        # budget, the expenses summed once (for every table and the chart), then budget lines and labels by
-        # heading, partner and activity, payments; the indirect budget lines, the contingency authorisations,
-        # the contract version (the current one here), the partner x heading table's budgets.
-        ("director", "finance:overview", 18),
-        ("staff_a", "finance:overview", 13),
+        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
+        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
+        # the contract version (the current one here), the partner x heading table's budgets and costs.
+        ("director", "finance:overview", 19),
+        ("staff_a", "finance:overview", 14),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
-        ("observer", "finance:budget", 17),
-        ("staff_a", "finance:budget", 13),
-        ("director", "finance:expense-list", 10),  # partners, headings, count, page of expenses
-        ("staff_a", "finance:expense-list", 9),
+        ("observer", "finance:budget", 18),
+        ("staff_a", "finance:budget", 14),
+        ("director", "finance:expense-list", 11),  # partners, headings, count, page of expenses
+        ("staff_a", "finance:expense-list", 10),
     ],
 )
 def test_pages_keep_their_query_count_when_the_data_grows_tenfold(
@@ -735,6 +738,43 @@ def test_a_review_note_over_the_limit_is_shown_again_and_decides_nothing(client,
     assert "This text has 5,001 characters; at most 5,000 are allowed." in response.content.decode()
     world.submitted_a.refresh_from_db()
     assert world.submitted_a.status == "submitted"
+
+
+def test_verifying_records_the_checklist_shows_it_and_offers_the_next_expense(client, world):
+    later = ExpenditureFactory(
+        partner=world.partner_b, category=world.category, description="B's hotel", status="submitted"
+    )
+    client.force_login(world.director)
+    url = _url(world, "expense-verify")
+    response = client.post(url, {"checklist": ["check_eligible"]}, follow=True)
+    assert "Tick every check before verifying" in response.content.decode()
+    world.submitted_a.refresh_from_db()
+    assert world.submitted_a.status == "submitted"
+    response = client.post(url, {"checklist": Expenditure.CHECKLIST}, follow=True)
+    page = response.content.decode()
+    assert "Expense verified." in page and 'id="checklist"' in page and "✓ within the budget line" in page
+    assert 'id="next-in-queue"' in page and reverse("finance:expense-detail", args=[later.pk]) in page
+    # Partner staff see the checks recorded on their expense, never the directors' queue.
+    client.force_login(world.staff_a)
+    page = client.get(reverse("finance:expense-detail", args=[world.submitted_a.pk])).content.decode()
+    assert "✓ eligible cost" in page and 'id="next-in-queue"' not in page
+
+
+def test_a_returned_expense_says_to_submit_it_again(client, world):
+    services.expenditure_return(actor=world.director, expenditure=world.submitted_a, note="Wrong amount.")
+    client.force_login(world.staff_a)
+    page = client.get(reverse("finance:expense-detail", args=[world.submitted_a.pk])).content.decode()
+    assert 'id="next-step"' in page and "Submit again for verification" in page
+
+
+def test_a_receipt_previews_inline_for_its_partner_only(client, world):
+    client.force_login(world.staff_b)
+    page = client.get(reverse("finance:expense-detail", args=[world.draft_b.pk])).content.decode()
+    url = reverse("finance:receipt-download", args=[world.receipt_b.pk])
+    assert f'src="{url}?preview"' in page
+    assert client.get(url + "?preview")["Content-Disposition"].startswith("inline")
+    client.force_login(world.staff_a)
+    assert client.get(url + "?preview").status_code == 404
 
 
 def test_the_expense_form_offers_no_indirect_heading_and_refuses_one_posted(client, world):

@@ -9,6 +9,7 @@ from reports import services
 from reports.models import ProgressReport
 from reports.pdf import progress_report_html
 from reports.selectors import progress_report_document
+from tests.factories import sal_approve
 
 HOSTILE = '<style>*{display:none}</style><b>grassetto</b> <img src="file:///etc/passwd"> & <script>alert(1)</script>'
 
@@ -97,7 +98,7 @@ def test_a_refused_resource_is_left_out_and_the_pdf_still_renders():
 def test_an_approved_pdf_is_stored_with_its_hash(sal_world, django_capture_on_commit_callbacks):
     draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="pt")
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision)
+        sal_approve(actor=sal_world.director, report=draft, revision=draft.revision)
     report = ProgressReport.objects.get()
     reader = PdfReader(report.pdf.open("rb"))
     assert len(reader.pages) == report.pdf_pages
@@ -107,7 +108,7 @@ def test_an_approved_pdf_is_stored_with_its_hash(sal_world, django_capture_on_co
 def test_the_stored_pdf_is_tagged_archivable_and_carries_the_xlsx(sal_world, django_capture_on_commit_callbacks):
     draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision)
+        sal_approve(actor=sal_world.director, report=draft, revision=draft.revision)
     report = ProgressReport.objects.get()
     reader = PdfReader(report.pdf.open("rb"))
     catalog = reader.trailer["/Root"]

@@ -13,13 +13,17 @@ from finance.models import Expenditure
 from finance.services import expenditure_verify
 from reports.models import ProgressReport, ReportedExpenditure
 from reports.selectors import progress_report_document, progress_report_figures
-from reports.services import progress_report_approve, progress_report_create
+from reports.services import progress_report_create
+from tests.factories import sal_approve as progress_report_approve
 
 
 def _approve(world, period, django_capture_on_commit_callbacks) -> ProgressReport:
-    report = progress_report_create(actor=world.director, period=period, language="en")
+    # Each SAL is prepared and approved on its due date, after its period.
+    report = progress_report_create(actor=world.director, period=period, language="en", today=period.due_date)
     with django_capture_on_commit_callbacks(execute=True):
-        return progress_report_approve(actor=world.director, report=report, revision=report.revision)
+        return progress_report_approve(
+            actor=world.director, report=report, revision=report.revision, today=period.due_date
+        )
 
 
 def _reported(report):
@@ -49,7 +53,7 @@ def test_an_expense_verified_after_sal_1_is_reported_by_sal_2_as_from_earlier_pe
     assert frozen["totals"]["verified_in_period"] == frozen["totals"]["verified"] == "1320.55"
     assert frozen["eu_share_in_period"] == "1056.44"
 
-    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     finance = progress_report_figures(
         ProgressReport.objects.create(period=sal_world.period2, language="en", created_by=sal_world.director)
     )["finance"]
@@ -86,7 +90,7 @@ def test_an_expense_verified_after_sal_1_is_reported_by_sal_2_as_from_earlier_pe
 def test_approval_records_what_each_sal_reports_once(sal_world, late_expense, django_capture_on_commit_callbacks):
     first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
     assert _reported(first) == [Decimal("250.55"), Decimal("1000.00")]
-    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     second = _approve(sal_world, sal_world.period2, django_capture_on_commit_callbacks)
     assert _reported(second) == [Decimal("300.00"), Decimal("500.00")]
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -97,7 +101,7 @@ def test_in_period_figures_of_sal_1_to_n_add_up_to_sal_ns_cumulative(
     sal_world, late_expense, django_capture_on_commit_callbacks
 ):
     first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
-    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     second = _approve(sal_world, sal_world.period2, django_capture_on_commit_callbacks)
     sals = [first.snapshot["finance"], second.snapshot["finance"]]
     for n in range(1, len(sals) + 1):
@@ -118,7 +122,7 @@ def test_a_correcting_version_reports_again_what_its_period_reported(
     sal_world, late_expense, django_capture_on_commit_callbacks
 ):
     _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
-    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     correction = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
     finance = correction.snapshot["finance"]
     # Version 2 reports version 1's 1,320.55 and, first approved after its verification, April's 300.00.
@@ -157,7 +161,7 @@ def test_sals_approved_before_the_rows_existed_get_them_by_approval_order(
 ):
     backfill = importlib.import_module("reports.migrations.0006_reported_expenditure_backfill")
     first = _approve(sal_world, sal_world.period1, django_capture_on_commit_callbacks)
-    expenditure_verify(actor=sal_world.director, expenditure=late_expense)
+    expenditure_verify(actor=sal_world.director, expenditure=late_expense, checklist=Expenditure.CHECKLIST)
     second = _approve(sal_world, sal_world.period2, django_capture_on_commit_callbacks)
     ReportedExpenditure.objects.all().delete()
     # San Juan's April expense was verified after SAL 1's approval: it goes to SAL 2.
@@ -194,7 +198,10 @@ def test_an_expense_verified_while_the_sal_is_approved_is_in_its_snapshot_only_i
 
     writes = [
         lambda: progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision),
-        lambda: expenditure_verify(actor=sal_world.director, expenditure=Expenditure.objects.get(pk=late_expense.pk)),
+        lambda: expenditure_verify(
+            actor=sal_world.director,
+            expenditure=Expenditure.objects.get(pk=late_expense.pk, checklist=Expenditure.CHECKLIST),
+        ),
     ]
     threads = [threading.Thread(target=run, args=(write,)) for write in writes]
     for thread in threads:

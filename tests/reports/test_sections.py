@@ -12,6 +12,7 @@ from reports import services
 from reports.models import ProgressReport, ReportSection
 from reports.pdf import progress_report_html
 from reports.selectors import progress_report_document, report_section_list
+from tests.factories import sal_approve
 
 
 def _draft(world, language="en", period=None):
@@ -66,7 +67,7 @@ def test_a_new_version_takes_over_the_sections_written_by_hand(sal_world, django
         actor=sal_world.director, report=report, texts={lessons.pk: "Scritto a mano."}, revision=report.revision
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=report, revision=report.revision)
+        sal_approve(actor=sal_world.director, report=report, revision=report.revision)
     second = _draft(sal_world)
     assert second.version == 2 and _texts(second)[("lessons", None)] == "Scritto a mano."
 
@@ -111,7 +112,7 @@ def test_only_directors_edit_the_sections_of_a_draft(client, sal_world, django_c
     assert lessons.text == "Scritto\nin due righe."
     report.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=report, revision=report.revision)
+        sal_approve(actor=sal_world.director, report=report, revision=report.revision)
     assert client.get(url).status_code == 403
     client.force_login(sal_world.observer)
     assert client.get(url).status_code == 403

@@ -9,13 +9,14 @@ from activities.models import ProgressEntry
 from finance.models import Expenditure
 from reports import services, tasks
 from reports.models import ProgressReport
+from tests.factories import sal_approve
 
 PdfStatus = ProgressReport.PdfStatus
 
 
 def _approve(world, report, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return services.progress_report_approve(actor=world.director, report=report, revision=report.revision)
+        return sal_approve(actor=world.director, report=report, revision=report.revision)
 
 
 def test_a_director_drafts_the_next_version_and_only_one_draft_at_a_time(sal_world):
@@ -77,7 +78,7 @@ def test_two_directors_approving_the_same_draft_give_one_approval(sal_world, dja
     seen_by_both = ProgressReport.objects.get(pk=draft.pk)
     _approve(sal_world, draft, django_capture_on_commit_callbacks)
     with pytest.raises(ValidationError, match="approved meanwhile"):
-        services.progress_report_approve(actor=other, report=seen_by_both, revision=seen_by_both.revision)
+        sal_approve(actor=other, report=seen_by_both, revision=seen_by_both.revision)
     approved = ProgressReport.objects.get()
     assert approved.approved_by == sal_world.director and approved.version == 1
 
@@ -89,7 +90,7 @@ def test_approving_a_draft_changed_meanwhile_is_refused(sal_world):
         actor=sal_world.director, report=draft, summary="Nuovo testo", language="it", revision=draft.revision
     )
     with pytest.raises(ValidationError, match="changed this SAL meanwhile"):
-        services.progress_report_approve(actor=sal_world.director, report=draft, revision=stale_revision)
+        sal_approve(actor=sal_world.director, report=draft, revision=stale_revision)
     assert ProgressReport.objects.get().status == "draft"
 
 
@@ -129,7 +130,7 @@ def test_a_render_is_retried_only_when_failed_or_lost(sal_world, django_capture_
     draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="it")
     with pytest.raises(ValidationError, match="not waiting"):
         services.progress_report_render_retry(actor=sal_world.director, report=draft)
-    services.progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision)
+    sal_approve(actor=sal_world.director, report=draft, revision=draft.revision)
     queued = ProgressReport.objects.get()
     assert queued.pdf_status == PdfStatus.QUEUED and not queued.render_retryable()
     later = timezone.now() + datetime.timedelta(minutes=16)
@@ -158,7 +159,7 @@ def test_two_directors_approving_at_the_same_moment_give_one_version(sal_world):
         try:
             report = ProgressReport.objects.get(pk=draft.pk)
             barrier.wait()
-            services.progress_report_approve(actor=actor, report=report, revision=report.revision)
+            sal_approve(actor=actor, report=report, revision=report.revision)
             outcomes.append("approved")
         except ValidationError as error:
             outcomes.append(error.messages[0])

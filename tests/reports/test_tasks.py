@@ -4,6 +4,7 @@ from django_tasks_db.models import DBTaskResult
 
 from reports import services
 from reports.models import ProgressReport
+from tests.factories import sal_approve
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def test_approval_queues_the_render_and_the_database_worker_renders_it(
 ):
     draft = services.progress_report_create(actor=sal_world.director, period=sal_world.period1, language="it")
     with django_capture_on_commit_callbacks(execute=True):
-        services.progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision)
+        sal_approve(actor=sal_world.director, report=draft, revision=draft.revision)
     report = ProgressReport.objects.get()
     assert report.pdf_status == ProgressReport.PdfStatus.QUEUED and not report.pdf
     assert DBTaskResult.objects.get().task_path == "reports.tasks.progress_report_render"

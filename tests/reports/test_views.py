@@ -115,10 +115,10 @@ def test_overview_query_count_does_not_grow_with_the_data(client, django_assert_
     _grow(project, 2)
     client.force_login(director)
     # session, user, visible projects, budget, activities, actions, partners with money, governing bodies,
-    # and the savepoint and its release of ATOMIC_REQUESTS inside the test transaction.
-    with django_assert_num_queries(10):
+    # the unread notifications, and the savepoint and its release of ATOMIC_REQUESTS inside the test transaction.
+    with django_assert_num_queries(11):
         client.get(reverse("overview"))
     _grow(project, 20)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(reverse("overview"))
     assert len(response.context["overview"].activities) == 22
