@@ -45,7 +45,7 @@ format: $(VENV)/.installed
 
 # Regenerate the translation catalogues and compile them (needs GNU gettext).
 messages: $(VENV)/.installed
-	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l it -l es -l pt -l en --no-obsolete --ignore=.venv --ignore=bench
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l it -l es -l pt -l en --no-obsolete --extension=html,txt,py,svg --ignore=.venv --ignore=bench --ignore=node_modules
 	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 check-deploy: $(VENV)/.installed
