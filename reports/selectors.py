@@ -24,6 +24,7 @@ from activities.selectors import (
     recordable_actions,
 )
 from core.formatters import ZERO, money_json, months_text, percent_of
+from core.validators import SAL_SUMMARY_MAX_CHARS
 from finance.annex import MoneyRow, annex_lines, heading_total
 from finance.charts import absorption_layout
 from finance.models import Budget, BudgetLine, CostCategory, EUPayment, Expenditure
@@ -588,6 +589,26 @@ def _sal_sections(report: ProgressReport) -> list[dict]:
     ]
 
 
+def _fit_section(text: str) -> str:
+    """Cut a compiled text to whole lines within a section's limit, saying how many lines were left out."""
+    if len(text) <= SAL_SUMMARY_MAX_CHARS:
+        return text
+    lines = text.split("\n")
+    kept, length = [], 0
+    # Room for the closing remark, in any language.
+    room = SAL_SUMMARY_MAX_CHARS - 300
+    for line in lines:
+        if length + len(line) + 1 > room:
+            break
+        kept.append(line)
+        length += len(line) + 1
+    left_out = sum(1 for line in lines[len(kept) :] if line.strip())
+    remark = _("[%(count)d more lines are in the period's approved entries and accepted contributions.]") % {
+        "count": left_out
+    }
+    return "\n".join(kept).rstrip() + "\n\n" + remark
+
+
 def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | None], str]:
     """Draft each narrative section from the period's accepted contributions and approved data, in its language.
 
@@ -648,7 +669,7 @@ def report_sections_compile(report: ProgressReport) -> dict[tuple[str, int | Non
             texts[(kind.PARTNERSHIP, None)] = _("Partners that reported progress in the period: %(partners)s.") % {
                 "partners": ", ".join(sorted(partners))
             }
-        return texts
+        return {key: _fit_section(text) for key, text in texts.items()}
 
 
 def progress_report_document(report: ProgressReport) -> dict:

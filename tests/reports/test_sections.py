@@ -1,5 +1,6 @@
 """The SAL's narrative chapters (Annex VI of the grant contract): compiled from the data, edited by directors."""
 
+import datetime
 import io
 
 import pytest
@@ -177,3 +178,25 @@ def test_accepted_contributions_fill_their_chapters_and_others_do_not(sal_world)
     assert texts[("visibility", None)] == heading + "Accettato: articolo sul giornale."
     assert "Reso" not in "".join(texts.values())
     assert texts[("partnership", None)] == "Partners that reported progress in the period: San Juan, Veneto."
+
+
+def test_a_period_with_more_to_say_than_a_section_holds_still_gets_its_draft(sal_world):
+    from tests.factories import ProgressEntryFactory
+
+    # 30 approved entries of 900 characters each: 27,000 and more, beyond the 20,000 a section holds.
+    for day in range(1, 31):
+        ProgressEntryFactory(
+            action=sal_world.action,
+            partner=sal_world.lead,
+            date=datetime.date(2026, 4, day),
+            percent_complete=50,
+            status="approved",
+            reviewer=sal_world.director,
+            narrative=f"Giorno {day}: " + "attività svolta con le imprese. " * 28,
+        )
+    text = _texts(_draft(sal_world))[("activities", 1)]
+    assert len(text) <= 20_000
+    # The 30 new entries and the fixture's two approved ones with a narrative in the period.
+    kept = text.count("Action 1.1 (Veneto")
+    assert 0 < kept < 32
+    assert text.endswith(f"[{32 - kept} more lines are in the period's approved entries and accepted contributions.]")
