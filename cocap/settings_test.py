@@ -25,3 +25,4 @@ MEDIA_URL = "/_media-not-linked/"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # Most tests log users in with force_login and no second factor; tests/cocap/test_two_factor.py turns it on.
 COCAP_TWO_FACTOR = False
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

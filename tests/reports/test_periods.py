@@ -200,7 +200,8 @@ def test_an_expense_verified_while_the_sal_is_approved_is_in_its_snapshot_only_i
         lambda: progress_report_approve(actor=sal_world.director, report=draft, revision=draft.revision),
         lambda: expenditure_verify(
             actor=sal_world.director,
-            expenditure=Expenditure.objects.get(pk=late_expense.pk, checklist=Expenditure.CHECKLIST),
+            expenditure=Expenditure.objects.get(pk=late_expense.pk),
+            checklist=Expenditure.CHECKLIST,
         ),
     ]
     threads = [threading.Thread(target=run, args=(write,)) for write in writes]
