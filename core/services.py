@@ -75,8 +75,8 @@ def lock_for_change(
 
     Call inside a transaction. In order, raise:
     - ValidationError `gone` (code "gone") if the row was deleted meanwhile; without `gone`, DoesNotExist;
-    - ValidationError `refused` (code `refused_code`) if its status is not in `editable`; the message may name
-      the row's fields as placeholders, %(status)s as displayed;
+    - ValidationError `refused` (code `refused_code`) if its status is not in `editable` (None: a record without a
+      status); the message may name the row's fields as placeholders, %(status)s as displayed;
     - PermissionDenied `denied` if `permitted(row)` is false;
     - ValidationError `stale` (code "stale") if `revision` is given and the row has another: someone saved it since.
     `of=("self",)` locks the row alone, not the rows `select_related` joins to it.
@@ -90,7 +90,7 @@ def lock_for_change(
         if not gone:
             raise
         raise ValidationError(gone, code="gone") from None
-    if locked.status not in editable:
+    if editable is not None and locked.status not in editable:
         refused = refused or _("This item is %(status)s and cannot be changed that way.")
         raise ValidationError(refused % {**vars(locked), "status": locked.get_status_display()}, code=refused_code)
     if permitted is not None and not permitted(locked):

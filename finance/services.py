@@ -840,23 +840,30 @@ def procurement_contract_update(
     *, actor, contract: ProcurementContract, expenses: Iterable[Expenditure] = (), **fields
 ) -> ProcurementContract:
     """Correct a recorded contract; the partner that signed it stays the same."""
-    locked = ProcurementContract.objects.select_for_update(of=("self",)).select_related("partner__project")
-    locked = locked.filter(pk=contract.pk).first()
-    if locked is None:
-        raise ValidationError(_("This contract was deleted meanwhile."), code="gone")
-    if not user_can_change_procurement(actor, locked):
-        raise PermissionDenied(_("Only the partner's staff and the directors correct its contracts."))
+    locked = lock_for_change(
+        contract,
+        editable=None,
+        permitted=lambda row: user_can_change_procurement(actor, row),
+        denied=_("Only the partner's staff and the directors correct its contracts."),
+        gone=_("This contract was deleted meanwhile."),
+        select_related=("partner__project",),
+        of=("self",),
+    )
     return _procurement_save(locked, actor=actor, expenses=expenses, **fields)
 
 
 @transaction.atomic
 def procurement_contract_delete(*, actor, contract: ProcurementContract) -> None:
     """Remove a contract recorded by mistake; its history keeps what it was."""
-    locked = ProcurementContract.objects.select_for_update(of=("self",)).filter(pk=contract.pk).first()
-    if locked is None:
-        raise ValidationError(_("This contract was deleted already."), code="gone")
-    if not user_can_change_procurement(actor, locked):
-        raise PermissionDenied(_("Only the partner's staff and the directors remove its contracts."))
+    locked = lock_for_change(
+        contract,
+        editable=None,
+        permitted=lambda row: user_can_change_procurement(actor, row),
+        denied=_("Only the partner's staff and the directors remove its contracts."),
+        gone=_("This contract was deleted already."),
+        select_related=("partner__project",),
+        of=("self",),
+    )
     delete_audited(locked, actor)
 
 
