@@ -245,10 +245,15 @@ INDIRECT_NOT_DECLARED = _(
 )
 
 
+def partners_whose_expenses_are_visible_to(user):
+    """Partners of projects the user directs or observes, and the user's own: whose expenses the user may read."""
+    return scope_to_user(Partner.objects.all(), user, project_field="project", partner_field="pk")
+
+
 class ExpenditureQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Expenses of projects the user directs or observes, and those of the user's own partner."""
-        return scope_to_user(self, user, project_field="partner__project", partner_field="partner")
+        return self.filter(partner__in=partners_whose_expenses_are_visible_to(user))
 
     def for_project(self, project):
         return self.filter(partner__project=project)

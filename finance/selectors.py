@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 
-from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DateField, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from .models import (
     StaffMember,
     Timesheet,
     TimesheetRow,
+    partners_whose_expenses_are_visible_to,
 )
 from .rules import (
     FlexibilityComparison,
@@ -188,12 +189,13 @@ SPENT_FIELDS = ("declared", "verified", "verified_in_period", "verified_earlier_
 
 @dataclass(frozen=True)
 class ExpenseSums:
-    """Expenses' EUR summed by partner, heading, activity and day incurred, as `expense_sums` reads them.
+    """Expenses' EUR summed by partner, heading, activity and month incurred, as `expense_sums` reads them.
 
     Every money table sums these groups further, so one pass over the expenses serves the overview's tables.
     """
 
-    # (partner id, category id, heading kind, activity id, date incurred, (declared, verified, in period, earlier))
+    # (partner id, category id, heading kind, activity id, first day of the month incurred,
+    #  [declared, verified, in period, earlier])
     groups: list[tuple]
 
     def by(self, key, *, kinds=None, exclude_kinds=()) -> dict:
@@ -214,21 +216,44 @@ class ExpenseSums:
 GROUP_KEYS = {"partner_id": itemgetter(0), "category_id": itemgetter(1), "activity_id": itemgetter(3)}
 
 
+class MonthIncurred(TruncMonth):
+    """The first day of a date's month, computed natively by SQLite and PostgreSQL.
+
+    Django's month truncation runs in Python on SQLite and converts the date to a timestamp with time zone on
+    PostgreSQL: once per expense, either costs more than the sums themselves.
+    """
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection):
+        # SQLite holds a date as 'YYYY-MM-DD' text.
+        sql, params = compiler.compile(self.lhs)
+        return f"SUBSTR({sql}, 1, 8) || '01'", params
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return f"DATE_TRUNC('month', ({sql})::timestamp)::date", params
+
+
 def expense_sums(
     expenses: QuerySet[Expenditure], *, in_period: Q | None = None, period_start: datetime.date | None = None
 ) -> ExpenseSums:
-    """Sum declared and verified EUR of `expenses` by partner, heading, activity and day: one query.
+    """Sum declared and verified EUR of `expenses` by partner, heading, activity and month: one query.
 
     With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
-    incurred before `period_start`. Grouping by day rather than month keeps the database from a date function
-    per row (SQLite runs those in Python); the covering index on these columns makes it a single index scan.
+    incurred before `period_start`. Two queries, none for `Expenditure.objects.none()`.
     """
+    if expenses.query.is_empty():
+        return ExpenseSums(groups=[])
     verified = Q(status=Expenditure.Status.VERIFIED)
     none = Value(ZERO, output_field=MONEY)
     period = verified & in_period if in_period is not None else None
     rows = (
-        expenses.order_by()
-        .values_list("partner_id", "category_id", "category__kind", "activity_id", "date_incurred")
+        # Drafts, returned and rejected expenses count in no sum: leaving them out spares reading them.
+        expenses.filter(status__in=DECLARED_STATUSES)
+        .order_by()
+        .annotate(month=MonthIncurred("date_incurred"))
+        .values_list("partner_id", "category_id", "activity_id", "month")
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
             verified=Sum("amount_eur", filter=verified),
@@ -238,10 +263,12 @@ def expense_sums(
             else none,
         )
     )
+    # The headings' kinds are read apart: joining them to every expense costs more than the sums.
+    kinds = dict(CostCategory.objects.values_list("pk", "kind"))
     return ExpenseSums(
         groups=[
-            (partner, category, kind, activity, day, tuple(amount or ZERO for amount in money))
-            for partner, category, kind, activity, day, *money in rows
+            (partner, category, kinds[category], activity, month, tuple(amount or ZERO for amount in money))
+            for partner, category, activity, month, *money in rows
         ]
     )
 
@@ -433,7 +460,7 @@ def verified_by_month(
     *, project: Project, expenses: "QuerySet[Expenditure] | ExpenseSums", months: int
 ) -> list[Decimal]:
     """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
-    monthly = _sums(expenses, None, None).by(lambda group: group[4].replace(day=1))
+    monthly = _sums(expenses, None, None).by(itemgetter(4))
     start = project.start_date.replace(day=1)
     return [monthly.get(add_months(start, index), NOTHING)[1] for index in range(months)]
 
@@ -543,8 +570,13 @@ def contingency_use(*, project: Project, partner: Partner | None) -> list[Contin
         authorised=Coalesce(Subquery(authorised, output_field=MONEY), Value(ZERO), output_field=MONEY),
         committed=_sum_per_partner(contingency.exclude(status=Expenditure.Status.REJECTED), "amount_eur"),
         verified=_sum_per_partner(contingency.verified(), "amount_eur"),
-    ).filter(Q(authorised__gt=0) | Q(committed__gt=0))
-    return [ContingencyRow(p, p.authorised, p.committed, p.verified) for p in rows.order_by("organisation__name")]
+    )
+    # Kept here rather than in the query, where the database would sum each partner's expenses a second time.
+    return [
+        ContingencyRow(p, p.authorised, p.committed, p.verified)
+        for p in rows.order_by("organisation__name")
+        if p.authorised > 0 or p.committed > 0
+    ]
 
 
 @dataclass(frozen=True)
@@ -690,9 +722,11 @@ def expenditure_list(
     category: CostCategory | None = None,
 ) -> QuerySet[Expenditure]:
     """Return the project's expenses the user may see, newest first, ready to list."""
+    # Whether an expense may be seen follows from its partner alone: given the partners' keys, PostgreSQL counts
+    # and pages the expenses without joining each one to its partner.
+    partners = partners_whose_expenses_are_visible_to(user).filter(project=project)
     expenses = (
-        Expenditure.objects.visible_to(user)
-        .for_project(project)
+        Expenditure.objects.filter(partner__in=list(partners.values_list("pk", flat=True)))
         # The timesheet too: an expense a timesheet declared changes only through it.
         .select_related("partner__organisation", "partner__project", "category", "activity", "author", "timesheet")
         .order_by("-date_incurred", "-id")
@@ -723,8 +757,10 @@ class PagedByKeys:
 
     def __getitem__(self, window: slice) -> QuerySet:
         # The rows are read by key alone, with the joins and order of `queryset`: its filters are in the keys
-        # already, and repeating them leads PostgreSQL to join every row before picking the page's.
-        rows = self.queryset.model._default_manager.filter(pk__in=self.queryset.values("pk")[window])
+        # already. The keys are read first, as a list: given the keys' query as a subquery, PostgreSQL joins every
+        # row before it picks the page's.
+        keys = list(self.queryset.values_list("pk", flat=True)[window])
+        rows = self.queryset.model._default_manager.filter(pk__in=keys)
         rows.query.select_related = self.queryset.query.select_related
         return rows.order_by(*self.queryset.query.order_by)
 

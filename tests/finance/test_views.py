@@ -527,10 +527,10 @@ def test_the_budget_page_of_another_version_keeps_its_query_count(client, world,
     BudgetLineFactory(budget=draft, partner=world.partner_a, category=world.category, amount=Decimal("800.00"))
     client.force_login(world.director)
     # Besides the page's own reads: the contract version, its lines and headings, the draft's headings and costs.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         client.get(reverse("finance:budget"), {"version": draft.version})
     _grow(world, 10)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         response = client.get(reverse("finance:budget"), {"version": draft.version})
     assert [c.amount for c in response.context["flexibility"].version.changes][:1] == [Decimal("800.00")]
 
@@ -574,16 +574,17 @@ def _grow(world, times):
     ("role", "url", "queries"),
     [
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
-        # budget, then budget lines, expense sums and labels by heading, partner and activity, months, payments;
+        # budget, then budget lines, expense sums (and the headings' kinds) and labels by heading, partner and
+        # activity, months, payments;
         # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
         # the contract version (the current one here), the partner x heading table's budgets and costs.
-        ("director", "finance:overview", 19),
-        ("staff_a", "finance:overview", 14),
+        ("director", "finance:overview", 20),
+        ("staff_a", "finance:overview", 15),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
-        ("observer", "finance:budget", 18),
+        ("observer", "finance:budget", 19),
         ("staff_a", "finance:budget", 14),
-        ("director", "finance:expense-list", 11),  # partners, headings, count, page of expenses
-        ("staff_a", "finance:expense-list", 10),
+        ("director", "finance:expense-list", 13),  # partners seen, filters, count, the page's keys, its rows
+        ("staff_a", "finance:expense-list", 12),
     ],
 )
 def test_pages_keep_their_query_count_when_the_data_grows_tenfold(

@@ -267,7 +267,7 @@ def _grow(world, times):
     [
         ("director", "list", 9),
         ("observer", "list", 9),
-        ("director", "draft", 31),
+        ("director", "draft", 32),
         ("director", "approved", 7),
         ("observer", "approved", 7),
     ],

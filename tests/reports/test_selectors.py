@@ -141,8 +141,9 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
         ProgressEntryFactory(action=action, partner=sal_world.lead, status="approved", reviewer=sal_world.director)
         ExpenditureFactory(partner=sal_world.sanjuan, status="verified", reviewer=sal_world.director)
     report = _draft(sal_world, sal_world.period1)
-    # The indicators' values (3), the expenses summed once for every money table and the months (1), the indirect
-    # budget lines (1), the contract version (1), the report's facts and sections (2), the exchange rates used (1);
+    # The indicators' values (3), the expenses summed once for every money table and the months, with the
+    # headings' kinds (2), the indirect budget lines (1), the contract version (1), the report's facts and
+    # sections (2), the exchange rates used (1);
     # the financial report: its variance explanations, the EU payments, the contracts above EUR 10,000 (3).
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         progress_report_document(report)
