@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateField, F, Q
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -245,6 +246,26 @@ INDIRECT_NOT_DECLARED = _(
 )
 
 
+class MonthStart(TruncMonth):
+    """The first day of a date's month, computed natively by SQLite and PostgreSQL.
+
+    Django's month truncation runs in Python on SQLite and converts the date to a timestamp with time zone on
+    PostgreSQL: summing 100,000 expenses by month, either costs more than the sums. The cast also gives a NULL a
+    type, so that model validation can check a constraint on a date that is not set.
+    """
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection):
+        # SQLite holds a date as 'YYYY-MM-DD' text.
+        sql, params = compiler.compile(self.lhs)
+        return f"SUBSTR({sql}, 1, 8) || '01'", params
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return f"DATE_TRUNC('month', ({sql})::timestamp)::date", params
+
+
 def partners_whose_expenses_are_visible_to(user):
     """Partners of projects the user directs or observes, and the user's own: whose expenses the user may read."""
     return scope_to_user(Partner.objects.all(), user, project_field="project", partner_field="pk")
@@ -370,7 +391,11 @@ class Expenditure(Reviewed):
             models.CheckConstraint(
                 condition=Q(rate_method="month", rate_first_month__isnull=True, rate_last_month__isnull=True)
                 | (
-                    Q(rate_method="period", rate_first_month__day=1, rate_last_month__day=1)
+                    Q(
+                        rate_method="period",
+                        rate_first_month=MonthStart("rate_first_month"),
+                        rate_last_month=MonthStart("rate_last_month"),
+                    )
                     & Q(rate_last_month__gte=F("rate_first_month"))
                     & ~Q(currency="EUR")
                 ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 
-from django.db.models import Case, Count, DateField, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from .models import (
     EUPayment,
     ExchangeRate,
     Expenditure,
+    MonthStart,
     ProcurementContract,
     Receipt,
     StaffMember,
@@ -216,25 +217,6 @@ class ExpenseSums:
 GROUP_KEYS = {"partner_id": itemgetter(0), "category_id": itemgetter(1), "activity_id": itemgetter(3)}
 
 
-class MonthIncurred(TruncMonth):
-    """The first day of a date's month, computed natively by SQLite and PostgreSQL.
-
-    Django's month truncation runs in Python on SQLite and converts the date to a timestamp with time zone on
-    PostgreSQL: once per expense, either costs more than the sums themselves.
-    """
-
-    output_field = DateField()
-
-    def as_sqlite(self, compiler, connection):
-        # SQLite holds a date as 'YYYY-MM-DD' text.
-        sql, params = compiler.compile(self.lhs)
-        return f"SUBSTR({sql}, 1, 8) || '01'", params
-
-    def as_postgresql(self, compiler, connection):
-        sql, params = compiler.compile(self.lhs)
-        return f"DATE_TRUNC('month', ({sql})::timestamp)::date", params
-
-
 def expense_sums(
     expenses: QuerySet[Expenditure], *, in_period: Q | None = None, period_start: datetime.date | None = None
 ) -> ExpenseSums:
@@ -252,7 +234,7 @@ def expense_sums(
         # Drafts, returned and rejected expenses count in no sum: leaving them out spares reading them.
         expenses.filter(status__in=DECLARED_STATUSES)
         .order_by()
-        .annotate(month=MonthIncurred("date_incurred"))
+        .annotate(month=MonthStart("date_incurred"))
         .values_list("partner_id", "category_id", "activity_id", "month")
         .annotate(
             declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),

@@ -104,6 +104,36 @@ def test_eur_expense_is_not_converted():
     assert_db_refuses(lambda: ExpenditureFactory(currency="EUR", amount=Decimal("100"), amount_eur=Decimal("90")))
 
 
+def _usd_expense(**rate):
+    return ExpenditureFactory.build(
+        partner=PartnerFactory(),
+        category=CostCategoryFactory(),
+        author=UserFactory(),
+        currency="USD",
+        amount=Decimal("110.00"),
+        exchange_rate=Decimal("1.1"),
+        amount_eur=Decimal("100.00"),
+        **rate,
+    )
+
+
+def test_a_period_average_rate_names_whole_months_in_order(caplog):
+    def period(first, last):
+        return {"rate_method": "period", "rate_first_month": first, "rate_last_month": last}
+
+    march, april = datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)
+    message = "A period-average rate names the first and last months averaged"
+    for wrong in (period(datetime.date(2026, 3, 15), april), period(march, datetime.date(2026, 4, 30))):
+        assert_invalid(_usd_expense(**wrong), message=message)
+        assert_db_refuses(_usd_expense(**wrong).save)
+    assert_invalid(_usd_expense(**period(april, march)), message=message)
+    assert_invalid(_usd_expense(rate_method="month", rate_first_month=march, rate_last_month=None), message=message)
+    _usd_expense(**period(march, april)).full_clean()
+    # A month's rate leaves both months empty: PostgreSQL once failed to check that, and Django only logged it.
+    _usd_expense(rate_method="month").full_clean()
+    assert not [r for r in caplog.records if "database error" in r.getMessage()]
+
+
 def test_reviewed_expense_has_its_reviewer():
     assert_db_refuses(lambda: ExpenditureFactory(status=Expenditure.Status.VERIFIED, reviewer=None))
 
