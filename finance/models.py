@@ -419,8 +419,10 @@ class Expenditure(Reviewed):
                 fields=["partner", "category", "activity", "date_incurred", "status", "amount_eur"],
                 name="expenditure_sums_idx",
             ),
-            # The expense list, newest first, a page at a time.
+            # The expense list, newest first, a page at a time: of every partner, and of the partners a user sees
+            # (SQLite then reads a page's worth of each partner's newest instead of sorting all its expenses).
             models.Index(fields=["-date_incurred", "-id"], name="expenditure_newest_idx"),
+            models.Index(fields=["partner", "-date_incurred", "-id"], name="expenditure_partner_newest_idx"),
         ]
 
     def __str__(self):
