@@ -534,13 +534,11 @@ def contingency_use(*, project: Project, partner: Partner | None) -> list[Contin
 
     Committed counts every expense on the contingency heading but the rejected ones, drafts too, as the expense
     service does.
-    One query; only partners with an authorisation or such an expense are listed.
+    Three queries; only partners with an authorisation or such an expense are listed.
     """
-    partners = Partner.objects.for_project(project).select_related("organisation")
+    partners = Partner.objects.for_project(project).select_related("organisation").order_by("organisation__name")
     if partner is not None:
         partners = partners.filter(pk=partner.pk)
-    # By the headings' ids rather than a join, so each partner's expenses are found in the index of sums.
-    contingency = Expenditure.objects.filter(category__in=CostCategory.objects.filter(kind=Kind.CONTINGENCY))
     authorised = (
         ContingencyAuthorisation.objects.filter(partner=OuterRef("pk"))
         .order_by()
@@ -548,17 +546,29 @@ def contingency_use(*, project: Project, partner: Partner | None) -> list[Contin
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    rows = partners.annotate(
-        authorised=Coalesce(Subquery(authorised, output_field=MONEY), Value(ZERO), output_field=MONEY),
-        committed=_sum_per_partner(contingency.exclude(status=Expenditure.Status.REJECTED), "amount_eur"),
-        verified=_sum_per_partner(contingency.verified(), "amount_eur"),
+    partners = list(
+        partners.annotate(
+            authorised=Coalesce(Subquery(authorised, output_field=MONEY), Value(ZERO), output_field=MONEY)
+        )
     )
-    # Kept here rather than in the query, where the database would sum each partner's expenses a second time.
-    return [
-        ContingencyRow(p, p.authorised, p.committed, p.verified)
-        for p in rows.order_by("organisation__name")
-        if p.authorised > 0 or p.committed > 0
-    ]
+    # By the partners' and headings' keys, so that the expenses are found in the index of sums even before
+    # PostgreSQL has statistics on them.
+    headings = list(CostCategory.objects.filter(kind=Kind.CONTINGENCY).values_list("pk", flat=True))
+    spent = {
+        row["partner"]: row
+        for row in Expenditure.objects.filter(partner__in=[p.pk for p in partners], category__in=headings)
+        .exclude(status=Expenditure.Status.REJECTED)
+        .order_by()
+        .values("partner")
+        .annotate(committed=Sum("amount_eur"), verified=Sum("amount_eur", filter=Q(status=Expenditure.Status.VERIFIED)))
+    }
+    rows = []
+    for p in partners:
+        money = spent.get(p.pk, {})
+        committed, verified = money.get("committed") or ZERO, money.get("verified") or ZERO
+        if p.authorised > 0 or committed > 0:
+            rows.append(ContingencyRow(p, p.authorised, committed, verified))
+    return rows
 
 
 @dataclass(frozen=True)

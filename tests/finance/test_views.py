@@ -576,10 +576,11 @@ def _grow(world, times):
         # session, user, visible projects, savepoint pair (5); membership; then the page's own reads:
         # budget, then budget lines, expense sums (and the headings' kinds) and labels by heading, partner and
         # activity, months, payments;
-        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency authorisations,
+        # the flat-rate indirect costs (indirect lines and direct costs by partner), the contingency (authorisations,
+        # its headings, and its expenses where a project has that heading, as this one has not),
         # the contract version (the current one here), the partner x heading table's budgets and costs.
-        ("director", "finance:overview", 20),
-        ("staff_a", "finance:overview", 15),
+        ("director", "finance:overview", 21),
+        ("staff_a", "finance:overview", 16),
         # the contract version, and the budget's headings with the verified costs for the flexibility.
         ("observer", "finance:budget", 19),
         ("staff_a", "finance:budget", 14),
@@ -800,12 +801,20 @@ def test_each_partner_sees_only_its_own_contingency_authorisations(client, world
             authorised_on=datetime.date(2026, 2, 2),
             authorised_by="EU Delegation",
         )
-    ExpenditureFactory(partner=world.partner_b, category=reserve, amount_eur=Decimal("40.00"), amount=Decimal("40.00"))
+    for status, amount in (("draft", "40.00"), ("verified", "25.00"), ("rejected", "100.00")):
+        ExpenditureFactory(
+            partner=world.partner_b,
+            category=reserve,
+            amount_eur=Decimal(amount),
+            amount=Decimal(amount),
+            status=status,
+            reviewer=None if status == "draft" else world.director,
+        )
     client.force_login(world.staff_b)
     mine = client.get(reverse("finance:overview")).context["overview"].contingency
-    # B's draft of 40.00 takes its part of B's 340.00: 300.00 left.
-    assert [(row.partner, row.authorised, row.committed, row.available) for row in mine] == [
-        (world.partner_b, Decimal("340.00"), Decimal("40.00"), Decimal("300.00"))
+    # B's draft of 40.00 and verified 25.00 take their part of B's 340.00, the rejected 100.00 none: 275.00 left.
+    assert [(row.partner, row.authorised, row.committed, row.verified, row.available) for row in mine] == [
+        (world.partner_b, Decimal("340.00"), Decimal("65.00"), Decimal("25.00"), Decimal("275.00"))
     ]
     client.force_login(world.director)
     page = client.get(reverse("finance:overview"))
