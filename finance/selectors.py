@@ -196,7 +196,7 @@ class ExpenseSums:
     """
 
     # (partner id, category id, heading kind, activity id, first day of the month incurred,
-    #  [declared, verified, in period, earlier])
+    #  (declared, verified, in period, earlier))
     groups: list[tuple]
 
     def by(self, key, *, kinds=None, exclude_kinds=()) -> dict:
@@ -220,7 +220,7 @@ GROUP_KEYS = {"partner_id": itemgetter(0), "category_id": itemgetter(1), "activi
 def expense_sums(
     expenses: QuerySet[Expenditure], *, in_period: Q | None = None, period_start: datetime.date | None = None
 ) -> ExpenseSums:
-    """Sum declared and verified EUR of `expenses` by partner, heading, activity and month: one query.
+    """Sum declared and verified EUR of `expenses` by partner, heading, activity and month incurred.
 
     With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
     incurred before `period_start`. Two queries, none for `Expenditure.objects.none()`.
@@ -237,7 +237,7 @@ def expense_sums(
         .annotate(month=MonthStart("date_incurred"))
         .values_list("partner_id", "category_id", "activity_id", "month")
         .annotate(
-            declared=Sum("amount_eur", filter=Q(status__in=DECLARED_STATUSES)),
+            declared=Sum("amount_eur"),
             verified=Sum("amount_eur", filter=verified),
             in_period=Sum("amount_eur", filter=period) if period is not None else none,
             earlier=Sum("amount_eur", filter=period & Q(date_incurred__lt=period_start))
@@ -441,7 +441,7 @@ def has_activity_budget(activities: list[MoneyRow]) -> bool:
 def verified_by_month(
     *, project: Project, expenses: "QuerySet[Expenditure] | ExpenseSums", months: int
 ) -> list[Decimal]:
-    """Return verified EUR per project month for the first `months` months, by month incurred: one query."""
+    """Return verified EUR per project month for the first `months` months, by month incurred."""
     monthly = _sums(expenses, None, None).by(itemgetter(4))
     start = project.start_date.replace(day=1)
     return [monthly.get(add_months(start, index), NOTHING)[1] for index in range(months)]

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from finance.annex import annex_lines
-from finance.models import Budget, CostCategory, EUPayment
+from finance.models import Budget, CostCategory, EUPayment, Expenditure
 from finance.rules import eu_share_due, indirect_flat_rate, rule_checks
 from finance.selectors import MoneyRow, budget_contract, budget_flexibility, finance_overview, pre_financing
 from tests.factories import (
@@ -343,3 +343,37 @@ def test_the_overview_checks_the_current_version_and_the_projection_against_the_
         "Spending projected to month 36 against the contract (version 1)",
     ]
     assert not any("Heading" in check.title for check in overview.checks)
+
+
+def test_verified_costs_are_summed_by_the_month_they_were_incurred_in():
+    from finance.selectors import expense_sums, verified_by_month
+
+    project = ProjectFactory(start_date=datetime.date(2026, 11, 1))
+    partner = PartnerFactory(project=project)
+    reviewer = UserFactory()
+    for day, amount, status in (
+        (datetime.date(2026, 11, 1), "10.00", "verified"),
+        (datetime.date(2026, 11, 30), "20.00", "verified"),
+        (datetime.date(2026, 12, 31), "40.00", "verified"),
+        (datetime.date(2027, 1, 15), "80.00", "verified"),
+        (datetime.date(2027, 1, 16), "160.00", "submitted"),
+        (datetime.date(2027, 1, 17), "320.00", "rejected"),
+        (datetime.date(2027, 1, 18), "640.00", "draft"),
+    ):
+        ExpenditureFactory(
+            partner=partner,
+            date_incurred=day,
+            amount=D(amount),
+            amount_eur=D(amount),
+            status=status,
+            reviewer=None if status in ("draft", "submitted") else reviewer,
+        )
+    sums = expense_sums(Expenditure.objects.for_project(project))
+    # The month is that of the day incurred, across the year's end; only verified costs are verified.
+    assert verified_by_month(project=project, expenses=sums, months=4) == [D("30.00"), D("40.00"), D("80.00"), 0]
+    assert sums.by(lambda group: group[4]) == {
+        datetime.date(2026, 11, 1): (D("30.00"), D("30.00"), 0, 0),
+        datetime.date(2026, 12, 1): (D("40.00"), D("40.00"), 0, 0),
+        # Submitted costs are declared; rejected ones and drafts count nowhere.
+        datetime.date(2027, 1, 1): (D("240.00"), D("80.00"), 0, 0),
+    }
