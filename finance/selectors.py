@@ -272,7 +272,7 @@ def indirect_by_partner(
     in_period: Q | None = None,
     period_start: datetime.date | None = None,
 ) -> dict[int, MoneyRow]:
-    """Each partner's indirect costs at the flat rate, keyed by partner id: two queries, one with `ExpenseSums`.
+    """Each partner's indirect costs at the flat rate, keyed by partner id: three queries, one with `ExpenseSums`.
 
     The budget's indirect rate of the partner's direct eligible costs (lines 1-6 and 8), at most the partner's
     indirect budget lines: for the declared and the verified costs, and with `in_period` (see `money_by`) for the
@@ -314,10 +314,10 @@ def money_by(
     period_start: datetime.date | None = None,
     indirect: dict[int, MoneyRow] | None = None,
 ) -> list[MoneyRow]:
-    """Group budget lines and expenses by heading, partner or activity: three queries, whatever the rows.
+    """Group budget lines and expenses by heading, partner or activity: four queries, two with `ExpenseSums`.
 
     `expenses` may be their `expense_sums` already (`in_period` is then the one they were summed with), which saves
-    a query when several tables sum the same expenses.
+    reading them again when several tables sum the same expenses.
 
     With `in_period` (a filter on the expenses), also the verified costs it selects, and of those the ones
     incurred before `period_start`.
