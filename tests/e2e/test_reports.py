@@ -47,7 +47,8 @@ def test_director_prepares_approves_and_downloads_a_sal(
     expect(page.locator("#pdf-waiting")).to_be_visible()
     screenshot("sal-rendering")
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
-    page.reload()
+    # The page refreshes itself every 5 s while the PDF renders; a reload of our own could cut one short.
+    expect(page.get_by_role("link", name="Download the PDF")).to_be_visible(timeout=15_000)
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the PDF").click()
