@@ -7,13 +7,14 @@ from types import SimpleNamespace
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from cocap_data.demo import cocap_load_demo
 from cocap_data.seed import cocap_load
 from finance import services
 from finance.annex_xlsx import annex_layout_lines
-from finance.models import BudgetLine, CostCategory
+from finance.models import BudgetLine, CostCategory, Expenditure
 from tests.factories import (
     ActivityFactory,
     BudgetFactory,
@@ -121,6 +122,13 @@ def test_statement_writes_every_expense_value_as_entered(client):
     ]  # fmt: skip
     # Money with two decimals, the rate with the six the Commission publishes.
     assert [cell.number_format for cell in rows[1][8:]] == ["#,##0.00", "General", "#,##0.000000", "#,##0.00"]
+    # The statuses in the reader's language.
+    italian = client.get(reverse("finance:statement-xlsx"), headers={"accept-language": "it"})
+    workbook = load_workbook(io.BytesIO(italian.content))
+    statuses = [row[7].value for row in list(workbook.worksheets[-2].iter_rows())[1:]]
+    with translation.override("it"):
+        expected = [str(Expenditure.Status.SUBMITTED.label), str(Expenditure.Status.VERIFIED.label)]
+    assert statuses == expected and "Submitted" not in expected
 
 
 def test_expense_csv_neutralises_formulas(client, cocap):
