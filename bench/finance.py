@@ -5,32 +5,34 @@ Run: .venv/bin/python -m bench.finance [COUNT]
 On PostgreSQL the pages are measured straight after the bulk insert, then again after VACUUM ANALYZE, which
 autovacuum does within a minute or two of such a change (and `manage.py restore` runs ANALYZE itself).
 
-Measured on the 2-core shared machine, 100,000 expenses (issue 12 item 7). Before the issue, after its first
-session, and now (2026-11-29; this machine ran the same code about 1.5 to 2 times slower than two days
-before, see the CSV, so the columns compare best within a session):
+Measured on the 2-core shared machine, 100,000 expenses (issue 12 item 7): before the issue, after its first,
+second (2026-11-29, when this machine ran the same code about 1.5 to 2 times slower than two days before, see the
+CSV) and third session (the same evening); the columns compare best within a session:
 
-| | SQLite | PostgreSQL 15, after VACUUM ANALYZE | PostgreSQL 15, straight after the insert |
+| | SQLite | PostgreSQL 15, analysed | PostgreSQL 15, just inserted |
 |---|---|---|---|
-| overview, median | 766-1018 -> 126-189 -> 124-151 ms | ~240* -> 152-165 ms | 591-893 -> 309-369 -> 216-331 ms |
-| expense list, median | 127-140 -> 45-49 -> 34-65 ms | ~200* -> 66-75 ms | 463-480 -> 296-322 -> 108-121 ms |
-| XLSX statement | 8.4-10.4 -> 2.0-3.8 -> 2.6 s | | 7.2-13.7 -> 2.0 -> 2.9 s |
-| XLSX peak Python memory | 3.5 -> 2.9 -> 2.9 MiB | | 3.5 -> 3.5 -> 3.5 MiB |
-| CSV (same machine speed check) | 2.2 -> 2.8-4.6 s | | 3.0-3.9 s |
+| overview | 766-1018 → 126-189 → 124-151 → 109 ms | ~240* → 152-165 → 110 ms | 591-893 → 309-369 → 216-331 → 188 ms |
+| expense list | 127-140 → 45-49 → 34-65 → 39 ms | ~200* → 66-75 → 61 ms | 463-480 → 296-322 → 108-121 → 105 ms |
+| XLSX statement | 8.4-10.4 → 2.0-3.8 → 2.6 → 2.6 s | | 7.2-13.7 → 2.0 → 2.9 → 2.6 s |
+| XLSX peak memory | 3.5 → 2.9 → 2.9 → 2.9 MiB | | 3.5 → 3.5 → 3.5 → 3.5 MiB |
+| CSV (machine speed) | 2.2 → 2.8-4.6 → 4.0 s | | 3.0-3.9 → 3.0 s |
 
-(*) measured by hand after ANALYZE in the first session. The overview now takes 22 queries on SQLite and 21 on
+(*) measured by hand after ANALYZE in the first session. The overview takes 22 queries on SQLite and 21 on
 PostgreSQL (the partner keys, the headings' kinds and the contingency heading are read apart), the list 12 and 11.
 
 What the second session changed, by what the database plans showed:
 - the list read its page's rows with the keys as a subquery, and PostgreSQL joined all 100,000 rows to pick 25;
-  it now reads the keys as a list, filters by the keys of the partners the user sees (COUNT 34 -> 5 ms) and has
+  it now reads the keys as a list, filters by the keys of the partners the user sees (COUNT 34 → 5 ms) and has
   an index by partner and date, so SQLite reads a page's worth of each partner's newest expenses;
-- the sums group by month (1,109 groups -> 69 here) with a month expression each database computes natively,
+- the sums group by month (1,109 groups → 69 here) with a month expression each database computes natively,
   join no heading and leave out expenses that count in no sum;
 - the contingency table read each partner's expenses twice through per-partner subqueries (109 ms without
   statistics), now once by the partners' and heading's keys (6 ms);
 - the statement translates each status once per export and compresses its rows a hundred at a time.
-Without statistics PostgreSQL still reads the submitted and verified expenses through an index, row by row,
-for the sums (about 100 ms of the 216-331).
+The third session gave PostgreSQL an index of the sums for the submitted and verified expenses alone
+(`expenditure_declared_sums_idx`): it reads them from the index without the table, the sums query went from
+47-63 ms to 29-43 and the overview, measured alternately with and without the index, from 158-170 ms to
+122-136. SQLite cannot use that index (see docs/architecture.md) and does not need it.
 """
 
 import datetime

@@ -3,6 +3,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from finance.annex import annex_lines
 from finance.models import Budget, CostCategory, EUPayment, Expenditure
@@ -377,3 +379,25 @@ def test_verified_costs_are_summed_by_the_month_they_were_incurred_in():
         # Submitted costs are declared; rejected ones and drafts count nowhere.
         datetime.date(2027, 1, 1): (D("240.00"), D("80.00"), 0, 0),
     }
+
+
+def test_on_postgresql_the_sums_read_the_index_of_submitted_and_verified_expenses_alone():
+    from finance.selectors import expense_sums
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite cannot match the statuses sent as parameters with the index's condition")
+    project = ProjectFactory()
+    for status in ("verified", "submitted", "draft"):
+        ExpenditureFactory(
+            partner__project=project, status=status, reviewer=UserFactory() if status == "verified" else None
+        )
+    with CaptureQueriesContext(connection) as queries:
+        expense_sums(Expenditure.objects.for_project(project))
+    sums = next(query["sql"] for query in queries if "SUM(" in query["sql"])
+    with connection.cursor() as cursor:
+        # On three rows every plan is cheap: without the table scans the plan shows which index the query fits.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sums)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using expenditure_declared_sums_idx" in plan, plan
