@@ -406,10 +406,13 @@ def money_by_partner_and_heading(
     expenses: "QuerySet[Expenditure] | ExpenseSums",
     partners: list[MoneyRow],
     headings: list[MoneyRow],
+    indirect: dict[int, MoneyRow],
 ) -> list[PartnerHeadingRow]:
     """Lay out budget and verified EUR per partner (rows) and heading (columns): two queries, whatever the rows.
 
-    `partners` and `headings` are the rows `money_by` gave for the same lines and expenses, so every pair is there.
+    `partners`, `headings` and `indirect` are what `money_by` and `indirect_by_partner` gave for the same lines and
+    expenses, so every pair is there and each row adds up to its partner's total: the indirect heading holds the
+    partner's flat rate, never expenses.
     """
     budgets = {
         (partner, category): total
@@ -417,15 +420,19 @@ def money_by_partner_and_heading(
         .values_list("partner_id", "category_id")
         .annotate(total=Sum("amount"))
     }
-    verified = {key: money[1] for key, money in _sums(expenses, None, None).by(itemgetter(0, 1)).items()}
+    sums = _sums(expenses, None, None).by(itemgetter(0, 1), exclude_kinds=(Kind.INDIRECT,))
+    verified = {key: money[1] for key, money in sums.items()}
+
+    def spent(partner, heading):
+        if heading.kind == Kind.INDIRECT:
+            return indirect[partner.pk].verified if partner.pk in indirect else ZERO
+        return verified.get((partner.pk, heading.key.pk), ZERO)
+
     return [
         PartnerHeadingRow(
             partner=row,
             cells=[
-                MoneyCell(
-                    budget=budgets.get((row.key.pk, heading.key.pk), ZERO),
-                    verified=verified.get((row.key.pk, heading.key.pk), ZERO),
-                )
+                MoneyCell(budget=budgets.get((row.key.pk, heading.key.pk), ZERO), verified=spent(row.key, heading))
                 for heading in headings
             ],
         )
@@ -622,7 +629,7 @@ def finance_overview(
     if partner is None:
         partners = money_by("partner", lines=lines, expenses=expenses, indirect=indirect)
         partner_headings = money_by_partner_and_heading(
-            lines=lines, expenses=expenses, partners=partners, headings=headings
+            lines=lines, expenses=expenses, partners=partners, headings=headings, indirect=indirect
         )
         flexibility = budget_flexibility(project=project, budget=budget, today=today, headings=headings)
         checks = rule_checks(budget=budget, headings=headings, flexibility=flexibility.comparisons)

@@ -210,6 +210,22 @@ def test_indirect_costs_are_the_flat_rate_of_each_partners_direct_eligible_costs
     ]
 
 
+def test_the_partner_by_heading_table_holds_each_partners_flat_rate_under_indirect_costs(flat_rate_world):
+    world = flat_rate_world
+    overview = finance_overview(project=world.project, partner=None, today=datetime.date(2026, 6, 1))
+    cells = {row.partner.key: [(cell.budget, cell.verified) for cell in row.cells] for row in overview.partner_headings}
+    # Columns: 1. Human resources, 8. Contingency reserve, 10. Indirect costs. North's indirect expense of 999.99
+    # counts nowhere; the flat rates are those of the test above.
+    assert cells == {
+        world.north: [(D("10000.00"), D("1000.00")), (D("400.00"), D("234.56")), (D("500.00"), D("86.41"))],
+        world.south: [(D("8000.00"), D("9000.00")), (D("0.00"), D("0.00")), (D("560.00"), D("560.00"))],
+    }
+    for row in overview.partner_headings:
+        assert sum(cell.verified for cell in row.cells) == row.partner.verified
+    for index, heading in enumerate(overview.headings):
+        assert sum(row.cells[index].verified for row in overview.partner_headings) == heading.verified
+
+
 def test_a_partner_sees_its_own_flat_rate_and_eu_share(flat_rate_world):
     world = flat_rate_world
     mine = finance_overview(project=world.project, partner=world.north, today=datetime.date(2026, 6, 1))
