@@ -65,21 +65,24 @@ class AnnexLine:
         return sum((amounts.get(category_id, ZERO) for category_id in self.adds), ZERO)
 
 
-# The line after the headings of each kind, adding them up with those before: the Annex's lines 7, 9 and 11.
+# The line after the headings of each kind, adding them up with those before: the Annex's lines 7, 9, 11 and 13.
 TOTAL_LABELS = {
     Kind.DIRECT: gettext_lazy("Subtotal direct costs"),
     Kind.CONTINGENCY: gettext_lazy("Total direct eligible costs"),
     Kind.INDIRECT: gettext_lazy("Total eligible costs"),
+    Kind.TAXES: gettext_lazy("Total accepted costs"),
 }
-KIND_ORDER = (Kind.DIRECT, Kind.CONTINGENCY, Kind.INDIRECT)
+KIND_ORDER = (Kind.DIRECT, Kind.CONTINGENCY, Kind.INDIRECT, Kind.TAXES)
 
 
 def annex_layout_lines(categories) -> list[AnnexLine]:
-    """Lay the headings out as Annex III lines: direct ones, their subtotal, contingency, total direct, indirect, total.
+    """Lay the headings out as Annex III lines, each kind's headings followed by the total of all lines so far.
 
-    A computed line takes the number after the line before it, so headings 1-6 direct, 8 contingency and 10
-    indirect give the Annex's 7, 9 and 11; a kind with no heading has no total of its own, but the total eligible
-    costs always close the list.
+    Direct headings and their subtotal, contingency and the total direct eligible costs, indirect costs and the
+    total eligible costs, then, where the contract makes them eligible, taxes and the total accepted costs.
+    A computed line takes the number after the line before it, so headings 1-6 direct, 8 contingency, 10 indirect
+    and 12 taxes give the Annex's 7, 9, 11 and 13; a kind with no heading has no total of its own, but the total
+    eligible costs are always there.
     """
     lines, number, added = [], 0, []
     for kind in KIND_ORDER:

@@ -167,6 +167,10 @@ def test_annex_lines_number_the_computed_lines_after_the_headings():
     assert lines[6] == (7, True, (1, 2, 3, 4, 5, 6))
     assert lines[8] == (9, True, (1, 2, 3, 4, 5, 6, 8))
     assert lines[10] == (11, True, (1, 2, 3, 4, 5, 6, 8, 10))
+    # Taxes, where eligible, and the total accepted costs close the Annex.
+    taxed = numbers([*six, (8, "contingency"), (10, "indirect"), (12, "taxes")])
+    assert [number for number, _total, _adds in taxed] == list(range(1, 14))
+    assert taxed[12] == (13, True, (1, 2, 3, 4, 5, 6, 8, 10, 12))
 
 
 # Headings are numbered by their Annex III line (a database constraint), so only that scheme can be stored.

@@ -708,6 +708,28 @@ def test_a_workbook_without_totals_or_activities_imports_what_it_says(annex):
     assert imported.total_eligible_cost == Decimal("1500.00")
 
 
+def test_taxes_where_eligible_go_out_and_come_back_on_lines_12_and_13(annex):
+    taxes = CostCategoryFactory(code=12, name="Taxes", kind="taxes")
+    BudgetLineFactory(budget=annex.budget, partner=annex.other, category=taxes, amount=Decimal("45.10"))
+    workbook = _exported(annex)
+    rows = {
+        row[0]: [Decimal(str(value)).quantize(Decimal("0.01")) for value in row[2:]]
+        for row in workbook["Annex III"].iter_rows(min_row=4, values_only=True)
+    }
+    # Columns: the lead, San Juan, the total. Line 11 stays the total eligible costs; 13 adds San Juan's taxes.
+    assert rows[11] == [Decimal("1338.04"), Decimal("500.25"), Decimal("1838.29")]
+    assert rows[12] == [Decimal("0.00"), Decimal("45.10"), Decimal("45.10")]
+    assert rows[13] == [Decimal("1338.04"), Decimal("545.35"), Decimal("1883.39")]
+    imported = _import(annex, _file(workbook))
+    assert imported.lines.get(category=taxes).amount == Decimal("45.10")
+    assert imported.total_eligible_cost == Decimal("1883.39")
+    workbook["Annex III"]["E10"] = 1883.4
+    assert _refused(annex, _file(workbook)) == [
+        "Sheet “Annex III”, row 10, column E: “Total accepted costs” says EUR 1,883.40, "
+        "but its amounts add up to EUR 1,883.39."
+    ]
+
+
 def test_a_total_too_small_for_the_eu_contribution_is_refused(annex):
     workbook = _plain_workbook([["Line", "Heading", "Provincia de San Juan"], [1, "", 1249.99]])
     assert _refused(annex, _file(workbook)) == [
