@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import Attachment, Reviewed
@@ -463,10 +464,10 @@ class ProgressEntry(Reviewed):
     """The state of an action at a date, as reported by a partner."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        APPROVED = "approved", _("Approved")
-        RETURNED = "returned", _("Returned")
+        DRAFT = "draft", pgettext_lazy("progress entry status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("progress entry status", "Submitted")
+        APPROVED = "approved", pgettext_lazy("progress entry status", "Approved")
+        RETURNED = "returned", pgettext_lazy("progress entry status", "Returned")
 
     action = models.ForeignKey(
         Action, on_delete=models.PROTECT, related_name="progress_entries", verbose_name=_("action")

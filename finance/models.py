@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import DateField, F, Q
 from django.db.models.functions import TruncMonth
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -291,11 +291,11 @@ class Expenditure(Reviewed):
     """An expense a partner declares, in its own currency, with the EUR amount fixed at declaration."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
-        RETURNED = "returned", _("Returned")
+        DRAFT = "draft", pgettext_lazy("expense status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("expense status", "Submitted")
+        VERIFIED = "verified", pgettext_lazy("expense status", "Verified")
+        REJECTED = "rejected", pgettext_lazy("expense status", "Rejected")
+        RETURNED = "returned", pgettext_lazy("expense status", "Returned")
 
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="expenditures", verbose_name=_("partner")
@@ -741,11 +741,11 @@ class Timesheet(models.Model):
     """
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        DECLARED = "declared", _("Declared")
-        RETURNED = "returned", _("Returned")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
+        DRAFT = "draft", pgettext_lazy("timesheet status", "Draft")
+        DECLARED = "declared", pgettext_lazy("timesheet status", "Declared")
+        RETURNED = "returned", pgettext_lazy("timesheet status", "Returned")
+        VERIFIED = "verified", pgettext_lazy("timesheet status", "Verified")
+        REJECTED = "rejected", pgettext_lazy("timesheet status", "Rejected")
 
     staff_member = models.ForeignKey(
         StaffMember, on_delete=models.PROTECT, related_name="timesheets", verbose_name=_("staff member")

@@ -10,6 +10,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import Reviewed
@@ -91,8 +92,8 @@ class ProgressReport(models.Model):
     """A SAL: a version of the progress report for a period; frozen once approved."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        APPROVED = "approved", _("Approved")
+        DRAFT = "draft", pgettext_lazy("progress report status", "Draft")
+        APPROVED = "approved", pgettext_lazy("progress report status", "Approved")
 
     class PdfStatus(models.TextChoices):
         NONE = "none", _("Not rendered")
@@ -295,10 +296,10 @@ class PartnerContribution(Reviewed):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        APPROVED = "approved", _("Accepted")
-        RETURNED = "returned", _("Returned")
+        DRAFT = "draft", pgettext_lazy("contribution status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("contribution status", "Submitted")
+        APPROVED = "approved", pgettext_lazy("contribution status", "Accepted")
+        RETURNED = "returned", pgettext_lazy("contribution status", "Returned")
 
     period = models.ForeignKey(
         ReportingPeriod, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("reporting period")

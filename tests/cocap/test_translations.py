@@ -57,3 +57,56 @@ def test_every_template_message_is_in_the_catalogue():
             if text not in msgids and text.replace("%", "%%") not in msgids:
                 missing.append(f"{path.name}: {text}")
     assert missing == []
+
+
+# An expense is "spesa" and "despesa", a SAL "SAL" and "relatório", a contribution "contributo" and "contribuição":
+# each status agrees with its record's noun.
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "it",
+            {
+                "expense": ["Bozza", "Inviata", "Verificata", "Respinta", "Restituita"],
+                "entry": ["Bozza", "Inviata", "Approvata", "Restituita"],
+                "report": ["Bozza", "Approvato"],
+                "contribution": ["Bozza", "Inviato", "Accettato", "Restituito"],
+                "timesheet": ["Bozza", "Dichiarato", "Restituito", "Verificato", "Respinto"],
+            },
+        ),
+        (
+            "pt",
+            {
+                "expense": ["Rascunho", "Enviada", "Verificada", "Rejeitada", "Devolvida"],
+                "entry": ["Rascunho", "Enviado", "Aprovado", "Devolvido"],
+                "report": ["Rascunho", "Aprovado"],
+                "contribution": ["Rascunho", "Enviada", "Aceita", "Devolvida"],
+                "timesheet": ["Rascunho", "Declarada", "Devolvida", "Verificada", "Rejeitada"],
+            },
+        ),
+        (
+            "es",
+            {
+                "expense": ["Borrador", "Enviado", "Verificado", "Rechazado", "Devuelto"],
+                "entry": ["Borrador", "Enviado", "Aprobado", "Devuelto"],
+                "report": ["Borrador", "Aprobado"],
+                "contribution": ["Borrador", "Enviado", "Aceptado", "Devuelto"],
+                "timesheet": ["Borrador", "Declarada", "Devuelta", "Verificada", "Rechazada"],
+            },
+        ),
+    ],
+)
+def test_each_status_agrees_with_the_noun_of_its_record(language, expected):
+    from activities.models import ProgressEntry
+    from finance.models import Expenditure, Timesheet
+    from reports.models import PartnerContribution, ProgressReport
+
+    choices = {
+        "expense": Expenditure.Status,
+        "entry": ProgressEntry.Status,
+        "report": ProgressReport.Status,
+        "contribution": PartnerContribution.Status,
+        "timesheet": Timesheet.State,
+    }
+    with translation.override(language):
+        assert {name: [str(label) for label in status.labels] for name, status in choices.items()} == expected
