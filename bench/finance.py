@@ -5,17 +5,19 @@ Run: .venv/bin/python -m bench.finance [COUNT]
 On PostgreSQL the pages are measured straight after the bulk insert, then again after VACUUM ANALYZE, which
 autovacuum does within a minute or two of such a change (and `manage.py restore` runs ANALYZE itself).
 
-Measured on the 2-core shared machine, 100,000 expenses (issue 12 item 7): before the issue, after its first,
-second (2026-11-29, when this machine ran the same code about 1.5 to 2 times slower than two days before, see the
-CSV) and third session (the same evening); the columns compare best within a session:
+Measured on the 2-core shared machine, 100,000 expenses (issue 12 item 7), before the issue and after each of
+its sessions: the first, the second (2026-11-29, when this machine ran the same code about 1.5 to 2 times slower
+than two days before, see the CSV) and the third (the same evening); figures compare best within a session.
+PostgreSQL 15 after VACUUM ANALYZE is "analysed", straight after the insert "just inserted". Medians of 15:
 
-| | SQLite | PostgreSQL 15, analysed | PostgreSQL 15, just inserted |
-|---|---|---|---|
-| overview | 766-1018 → 126-189 → 124-151 → 109 ms | ~240* → 152-165 → 110 ms | 591-893 → 309-369 → 216-331 → 188 ms |
-| expense list | 127-140 → 45-49 → 34-65 → 39 ms | ~200* → 66-75 → 61 ms | 463-480 → 296-322 → 108-121 → 105 ms |
-| XLSX statement | 8.4-10.4 → 2.0-3.8 → 2.6 → 2.6 s | | 7.2-13.7 → 2.0 → 2.9 → 2.6 s |
-| XLSX peak memory | 3.5 → 2.9 → 2.9 → 2.9 MiB | | 3.5 → 3.5 → 3.5 → 3.5 MiB |
-| CSV (machine speed) | 2.2 → 2.8-4.6 → 4.0 s | | 3.0-3.9 → 3.0 s |
+- overview: SQLite 766-1018 → 126-189 → 124-151 → 109 ms; PostgreSQL analysed ~240* → 152-165 →
+  104-110 ms; just inserted 591-893 → 309-369 → 216-331 → 166-196 ms.
+- expense list: SQLite 127-140 → 45-49 → 34-65 → 39 ms; PostgreSQL analysed ~200* → 66-75 → 55-68 ms;
+  just inserted 463-480 → 296-322 → 108-121 → 100-105 ms.
+- XLSX statement: SQLite 8.4-10.4 → 2.0-3.8 → 2.6 → 2.6 s; PostgreSQL 7.2-13.7 → 2.0 → 2.9 → 2.5-2.7 s.
+- its peak Python memory: SQLite 3.5 → 2.9 → 2.9 → 2.9 MiB; PostgreSQL 3.5 → 3.5 → 3.5 → 3.5 MiB.
+- CSV, unchanged code, as a check of the machine's speed: SQLite 2.2 → 2.8-4.6 → 4.0 s; PostgreSQL 3.0-3.9 →
+  2.9-3.0 s.
 
 (*) measured by hand after ANALYZE in the first session. The overview takes 22 queries on SQLite and 21 on
 PostgreSQL (the partner keys, the headings' kinds and the contingency heading are read apart), the list 12 and 11.
