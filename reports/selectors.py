@@ -40,6 +40,7 @@ from finance.selectors import (
     expense_sums,
     indirect_by_partner,
     money_by,
+    money_with_flat_rate,
     partner_list_with_money,
     procurement_contracts_reported,
     verified_by_month,
@@ -119,11 +120,7 @@ def money_at_a_glance(*, project: Project) -> dict | None:
     budget = budget_current(project=project)
     if budget is None:
         return None
-    headings = money_by(
-        "category",
-        lines=BudgetLine.objects.filter(budget=budget),
-        expenses=Expenditure.objects.for_project(project),
-    )
+    [headings] = money_with_flat_rate("category", budget=budget, expenses=Expenditure.objects.for_project(project))
     return {
         "budget": budget.total_eligible_cost,
         "declared": sum((h.declared for h in headings), ZERO),

@@ -1,9 +1,22 @@
+import datetime
 import json
+from decimal import Decimal as D
 
 import pytest
 
+from finance.models import CostCategory
+from finance.selectors import finance_overview
 from reports.models import ProgressReport
-from reports.selectors import progress_report_document, progress_report_figures
+from reports.selectors import money_at_a_glance, progress_report_document, progress_report_figures, project_overview
+from tests.factories import (
+    BudgetFactory,
+    BudgetLineFactory,
+    CostCategoryFactory,
+    ExpenditureFactory,
+    PartnerFactory,
+    ProjectFactory,
+    UserFactory,
+)
 from tests.factories import sal_approve as progress_report_approve
 
 
@@ -147,3 +160,38 @@ def test_sal_figures_take_the_same_queries_whatever_the_data(sal_world, django_a
     # the financial report: its variance explanations, the EU payments, the contracts above EUR 10,000 (3).
     with django_assert_num_queries(25):
         progress_report_document(report)
+
+
+@pytest.mark.django_db
+def test_home_and_overview_count_indirect_costs_at_the_flat_rate_as_the_finance_overview_does():
+    project = ProjectFactory()
+    budget = BudgetFactory(project=project, total_eligible_cost=D("10500.00"), eu_contribution=D("8400.00"))
+    direct = CostCategoryFactory(code=1, name="Human resources")
+    indirect = CostCategoryFactory(code=10, name="Indirect costs", kind=CostCategory.Kind.INDIRECT)
+    partner, idle = PartnerFactory(project=project), PartnerFactory(project=project)
+    BudgetLineFactory(budget=budget, partner=partner, category=direct, amount=D("10000.00"))
+    BudgetLineFactory(budget=budget, partner=partner, category=indirect, amount=D("500.00"))
+    for amount, status in (("1000.00", "verified"), ("10.00", "submitted"), ("99.00", "draft")):
+        ExpenditureFactory(
+            partner=partner,
+            category=direct,
+            amount=D(amount),
+            amount_eur=D(amount),
+            status=status,
+            reviewer=UserFactory() if status == "verified" else None,
+        )
+    # 7 % of the 1,000.00 verified is 70.00, of the 1,010.00 declared 70.70; the EU's 80 % of 1,070.00 is 856.00.
+    finance = finance_overview(project=project, partner=None, today=datetime.date(2026, 6, 1))
+    money = money_at_a_glance(project=project)
+    assert (money["declared"], money["verified"], money["eu_share_due"]) == (D("1080.70"), D("1070.00"), D("856.00"))
+    assert (finance.totals.declared, finance.totals.verified, finance.eu_share_due) == (
+        money["declared"],
+        money["verified"],
+        money["eu_share_due"],
+    )
+    overview = project_overview(project=project)
+    assert (overview.declared_eur, overview.verified_eur) == (D("1080.70"), D("1070.00"))
+    assert {p: (p.budget_amount, p.declared_eur, p.verified_eur) for p in overview.partners} == {
+        partner: (D("10500.00"), D("1080.70"), D("1070.00")),
+        idle: (0, 0, 0),
+    }
