@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .validators import REVIEW_NOTE_MAX_CHARS, MaxCharsValidator
 
@@ -77,6 +78,27 @@ class Notification(models.Model):
         REJECTED = "rejected", _("rejected")
         WITHDRAWN = "withdrawn", _("withdrawn by its partner")
 
+    # The verb agrees with the record's noun, by the record's model: in Italian and Portuguese an expense (spesa,
+    # despesa) is feminine, progress (avanzamento, progresso) masculine.
+    VERB_LABELS = {
+        "expenditure": {
+            Verb.SUBMITTED: pgettext_lazy("expense notification", "submitted for review"),
+            Verb.APPROVED: pgettext_lazy("expense notification", "approved"),
+            Verb.RETURNED: pgettext_lazy("expense notification", "returned for changes"),
+            Verb.VERIFIED: pgettext_lazy("expense notification", "verified"),
+            Verb.REJECTED: pgettext_lazy("expense notification", "rejected"),
+            Verb.WITHDRAWN: pgettext_lazy("expense notification", "withdrawn by its partner"),
+        },
+        "progressentry": {
+            Verb.SUBMITTED: pgettext_lazy("progress notification", "submitted for review"),
+            Verb.APPROVED: pgettext_lazy("progress notification", "approved"),
+            Verb.RETURNED: pgettext_lazy("progress notification", "returned for changes"),
+            Verb.VERIFIED: pgettext_lazy("progress notification", "verified"),
+            Verb.REJECTED: pgettext_lazy("progress notification", "rejected"),
+            Verb.WITHDRAWN: pgettext_lazy("progress notification", "withdrawn by its partner"),
+        },
+    }
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
@@ -108,4 +130,9 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 
     def __str__(self):
-        return f"{self.summary}: {self.get_verb_display()}"
+        return f"{self.summary}: {self.verb_label}"
+
+    @property
+    def verb_label(self) -> str:
+        """What happened, in agreement with the record's noun (read `target_type` with the notification)."""
+        return str(self.VERB_LABELS.get(self.target_type.model, {}).get(self.verb, self.get_verb_display()))

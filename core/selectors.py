@@ -8,7 +8,7 @@ from .models import Notification
 
 def notification_list(*, user) -> QuerySet[Notification]:
     """Return the user's notifications, newest first; each carries what the list shows, so no query per row."""
-    return Notification.objects.filter(recipient=user).select_related("actor")
+    return Notification.objects.filter(recipient=user).select_related("actor", "target_type")
 
 
 def notification_unread_count(*, user) -> int:

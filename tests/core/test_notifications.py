@@ -79,6 +79,19 @@ def test_the_page_lists_only_my_notifications_and_the_navbar_counts_the_unread(c
     assert "Progress on 1.1" not in page and 'id="unread-count"' not in page
 
 
+def test_what_happened_agrees_with_the_records_noun_in_italian_and_portuguese(client, world):
+    staff_a, _staff_b, director, entry = world
+    activity_services.progress_entry_submit(actor=staff_a, entry=entry)
+    activity_services.progress_entry_approve(actor=director, entry=entry)
+    expense = ExpenditureFactory(partner=entry.partner, author=staff_a, status="submitted", description="Taxi")
+    finance_services.expenditure_verify(actor=director, expenditure=expense, checklist=Expenditure.CHECKLIST)
+    client.force_login(staff_a)
+    # Progress (avanzamento, progresso) is masculine, an expense (spesa, despesa) feminine.
+    for language, approved, verified in (("it", "approvato", "verificata"), ("pt", "aprovado", "verificada")):
+        page = client.get(reverse("notifications"), headers={"accept-language": language}).content.decode()
+        assert f"<strong>{approved}</strong>" in page and f"<strong>{verified}</strong>" in page
+
+
 def test_opening_a_notification_marks_it_read_and_goes_to_the_record(client, world):
     staff_a, staff_b, director, entry = world
     activity_services.progress_entry_submit(actor=staff_a, entry=entry)
