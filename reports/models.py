@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -54,8 +55,8 @@ class ReportingPeriod(models.Model):
     def __str__(self):
         return _("SAL %(number)d (%(start)s – %(end)s)") % {
             "number": self.number,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
+            "start": date_format(self.start, "SHORT_DATE_FORMAT"),
+            "end": date_format(self.end, "SHORT_DATE_FORMAT"),
         }
 
     def has_ended(self, today) -> bool:

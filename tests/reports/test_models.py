@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.validators import SAL_SUMMARY_MAX_CHARS
 from reports.models import ProgressReport
@@ -97,3 +97,17 @@ def test_the_database_refuses_an_over_long_summary():
     report.refresh_from_db()
     report.summary += "x"
     assert_invalid(report, "summary", "at most 20,000 are allowed")
+
+
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [
+        ("it", "SAL 1 (01/01/2026 – 30/06/2026)"),
+        ("pt", "SAL 1 (01/01/2026 – 30/06/2026)"),
+        ("en", "SAL 1 (01/01/2026 – 30/06/2026)"),
+    ],
+)
+def test_a_period_is_named_with_dates_as_the_reader_writes_them(language, name):
+    period = ReportingPeriodFactory.build(number=1)
+    with translation.override(language):
+        assert str(period) == name
