@@ -79,7 +79,8 @@ class Notification(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn by its partner")
 
     # The verb agrees with the record's noun, by the record's model: in Italian and Portuguese an expense (spesa,
-    # despesa) is feminine, progress (avanzamento, progresso) masculine.
+    # despesa) is feminine, progress (avanzamento, progresso) masculine, a contribution masculine in Italian
+    # (contributo) and feminine in Portuguese (contribuição).
     VERB_LABELS = {
         "expenditure": {
             Verb.SUBMITTED: pgettext_lazy("expense notification", "submitted for review"),
@@ -88,6 +89,11 @@ class Notification(models.Model):
             Verb.VERIFIED: pgettext_lazy("expense notification", "verified"),
             Verb.REJECTED: pgettext_lazy("expense notification", "rejected"),
             Verb.WITHDRAWN: pgettext_lazy("expense notification", "withdrawn by its partner"),
+        },
+        "partnercontribution": {
+            Verb.SUBMITTED: pgettext_lazy("contribution notification", "submitted for review"),
+            Verb.APPROVED: pgettext_lazy("contribution notification", "accepted"),
+            Verb.RETURNED: pgettext_lazy("contribution notification", "returned for changes"),
         },
         "progressentry": {
             Verb.SUBMITTED: pgettext_lazy("progress notification", "submitted for review"),

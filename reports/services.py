@@ -3,11 +3,13 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from activities.selectors import activities_of_partner
-from core.mail import notify_on_commit
+from core.mail import notify
+from core.models import Notification
 from core.services import AlreadySaved, delete_audited, lock_for_change, review_transition, save_audited
 from finance import services as finance_services
 from finance.models import Expenditure
@@ -349,8 +351,13 @@ def contribution_submit(*, actor, contribution: PartnerContribution) -> PartnerC
     contribution = _contribution_transition(
         contribution, allowed_from=CONTRIBUTION_EDITABLE_STATUSES, to=PartnerContribution.Status.SUBMITTED, actor=actor
     )
-    notify_on_commit(
+    notify(
         recipients=director_list(project=contribution.period.project),
+        actor=actor,
+        verb=Notification.Verb.SUBMITTED,
+        target=contribution,
+        summary=str(contribution),
+        link=reverse("reports:contribution-detail", args=[contribution.pk]),
         subject=_("COCAP: %(partner)s's contribution to period %(number)d submitted for review")
         % {"partner": contribution.partner, "number": contribution.period.number},
         template="reports/email/contribution_submitted.txt",
@@ -375,7 +382,12 @@ def contribution_approve(*, actor, contribution: PartnerContribution, note: str 
         actor=actor,
         note=note,
     )
-    _notify_contribution_author(contribution, _("COCAP: your contribution to period %(number)d was accepted"))
+    _notify_contribution_author(
+        contribution,
+        _("COCAP: your contribution to period %(number)d was accepted"),
+        actor=actor,
+        verb=Notification.Verb.APPROVED,
+    )
     return contribution
 
 
@@ -394,13 +406,23 @@ def contribution_return(*, actor, contribution: PartnerContribution, note: str) 
         actor=actor,
         note=note,
     )
-    _notify_contribution_author(contribution, _("COCAP: your contribution to period %(number)d was returned"))
+    _notify_contribution_author(
+        contribution,
+        _("COCAP: your contribution to period %(number)d was returned"),
+        actor=actor,
+        verb=Notification.Verb.RETURNED,
+    )
     return contribution
 
 
-def _notify_contribution_author(contribution, subject):
-    notify_on_commit(
+def _notify_contribution_author(contribution, subject, *, actor, verb):
+    notify(
         recipients=[contribution.author],
+        actor=actor,
+        verb=verb,
+        target=contribution,
+        summary=str(contribution),
+        link=reverse("reports:contribution-detail", args=[contribution.pk]),
         subject=subject % {"number": contribution.period.number},
         template="reports/email/contribution_reviewed.txt",
         context={"contribution": contribution},

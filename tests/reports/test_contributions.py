@@ -4,6 +4,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
+from core.models import Notification
 from core.validators import CONTRIBUTION_TEXT_MAX_CHARS
 from reports import services
 from reports.models import ContributionActivity, PartnerContribution
@@ -67,6 +68,10 @@ def test_a_contribution_covers_each_activity_the_partner_leads_or_works_on(world
         services.contribution_create(actor=world.director, period=world.period)
 
 
+def contribution_page(contribution):
+    return reverse("reports:contribution-detail", args=[contribution.pk])
+
+
 def _texts(contribution, **fields):
     return {line.pk: fields for line in contribution.lines.all()}
 
@@ -85,6 +90,9 @@ def test_a_contribution_is_returned_with_a_note_fixed_and_accepted(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("reports:contribution-submit", args=[contribution.pk]))
     assert mailoutbox[0].to == ["director@example.org"]
+    # The same news is in the portal, linked to the contribution.
+    told = Notification.objects.get(recipient=world.director)
+    assert (told.verb, told.target, told.link) == ("submitted", contribution, contribution_page(contribution))
     # Submitted, it is read-only to the partner.
     assert client.get(edit).status_code == 403
 
@@ -102,6 +110,7 @@ def test_a_contribution_is_returned_with_a_note_fixed_and_accepted(
         "Manca la visibilità.",
     )
     assert mailoutbox[-1].to == ["staff@example.org"] and "Manca la visibilità." in mailoutbox[-1].body
+    assert list(Notification.objects.filter(recipient=world.staff).values_list("verb", flat=True)) == ["returned"]
 
     client.force_login(world.staff)
     assert "Manca la visibilità." in client.get(edit).content.decode()
@@ -112,6 +121,10 @@ def test_a_contribution_is_returned_with_a_note_fixed_and_accepted(
     client.post(reverse("reports:contribution-approve", args=[contribution.pk]), {"note": ""})
     contribution.refresh_from_db()
     assert contribution.status == "approved"
+    # In Italian a contribution (contributo) is "accettato".
+    client.force_login(world.staff)
+    page = client.get(reverse("notifications"), headers={"accept-language": "it"}).content.decode()
+    assert "<strong>accettato</strong>" in page and "<strong>restituito per modifiche</strong>" in page
     led.refresh_from_db()
     # The second edit kept what the first wrote only where the form sent it again: here it did not.
     assert (led.done, led.visibility) == ("", "Logo UE sui materiali")
