@@ -26,7 +26,7 @@ serve: $(VENV)/.installed
 
 # The task worker alone (renders SAL PDFs), for a deployment where the web server runs elsewhere.
 serve-worker: $(VENV)/.installed
-	$(PY) manage.py db_worker
+	$(PY) manage.py db_worker --no-reload
 
 test: $(VENV)/.installed
 	scripts/system-deps --test
