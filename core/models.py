@@ -84,7 +84,6 @@ class Notification(models.Model):
     VERB_LABELS = {
         "expenditure": {
             Verb.SUBMITTED: pgettext_lazy("expense notification", "submitted for review"),
-            Verb.APPROVED: pgettext_lazy("expense notification", "approved"),
             Verb.RETURNED: pgettext_lazy("expense notification", "returned for changes"),
             Verb.VERIFIED: pgettext_lazy("expense notification", "verified"),
             Verb.REJECTED: pgettext_lazy("expense notification", "rejected"),
@@ -99,8 +98,6 @@ class Notification(models.Model):
             Verb.SUBMITTED: pgettext_lazy("progress notification", "submitted for review"),
             Verb.APPROVED: pgettext_lazy("progress notification", "approved"),
             Verb.RETURNED: pgettext_lazy("progress notification", "returned for changes"),
-            Verb.VERIFIED: pgettext_lazy("progress notification", "verified"),
-            Verb.REJECTED: pgettext_lazy("progress notification", "rejected"),
             Verb.WITHDRAWN: pgettext_lazy("progress notification", "withdrawn by its partner"),
         },
     }
